@@ -1,0 +1,51 @@
+import * as Migrator from "@effect/sql/Migrator"
+import { SqlClient } from "@effect/sql"
+import { Effect } from "effect"
+import { readdirSync, readFileSync } from "node:fs"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+
+export const migrationsDirectory = fileURLToPath(new URL("../../../migrations", import.meta.url))
+
+const fileName = /^(\d+)_([\w-]+)\.sql$/
+
+/**
+ * Loads `NNNN_name.sql` files. Each file is sent as one simple-protocol query, so it may hold several
+ * statements; the Migrator runs the pending ones inside one transaction.
+ */
+export const sqlFileLoader = (directory: string): Migrator.Loader =>
+  Effect.try({
+    try: () =>
+      readdirSync(directory)
+        .flatMap((file): Array<Migrator.ResolvedMigration> => {
+          const match = fileName.exec(file)
+          if (!match) return []
+          const text = readFileSync(join(directory, file), "utf8")
+          return [[
+            Number(match[1]),
+            match[2]!,
+            Effect.succeed(Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(text)))
+          ]]
+        })
+        .sort(([a], [b]) => a - b),
+    catch: (cause) =>
+      new Migrator.MigrationError({ reason: "bad-state", message: `Cannot read migrations from ${directory}: ${cause}` })
+  })
+
+const runMigrator = Migrator.make({})
+
+/**
+ * Applies pending migrations. Concurrent runs (two replicas starting together) queue on a session
+ * advisory lock: the Migrator's own table lock cannot cover the race to create its table.
+ */
+export const migrate = (directory: string = migrationsDirectory) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const lockConnection = yield* sql.reserve
+    const lockKey = "ecommerce.migrations"
+    yield* Effect.acquireRelease(
+      lockConnection.executeRaw("select pg_advisory_lock(hashtext($1))", [lockKey]),
+      () => Effect.orDie(lockConnection.executeRaw("select pg_advisory_unlock(hashtext($1))", [lockKey]))
+    )
+    return yield* runMigrator({ loader: sqlFileLoader(directory) })
+  }).pipe(Effect.scoped, Effect.withSpan("Migrations.migrate"))

@@ -1,0 +1,3 @@
+export * from "./DatabaseConfig.ts"
+export * from "./Migrations.ts"
+export * from "./PgLive.ts"
