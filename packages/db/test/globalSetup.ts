@@ -12,6 +12,7 @@ import pg from "pg"
 import type { TestProject } from "vitest/node"
 import { freePort, startEmbedded } from "../src/embedded.ts"
 import { migrate } from "../src/Migrations.ts"
+import { applyRoles } from "../src/Roles.ts"
 import { databaseUrl } from "../src/testing.ts"
 
 declare module "vitest" {
@@ -46,6 +47,8 @@ export default async function setup(project: TestProject) {
 
   await Effect.runPromise(
     migrate().pipe(
+      // The service roles and their grants (cloned databases inherit the grants).
+      Effect.zipRight(applyRoles),
       Effect.provide(PgClient.layer({ url: Redacted.make(databaseUrl(adminUrl, templateDatabase)), maxConnections: 2 }))
     )
   )
