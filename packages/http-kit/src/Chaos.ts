@@ -39,9 +39,9 @@ const unavailable = (when: "before" | "after") =>
 const hits = (probability: number) =>
   probability <= 0 ? Effect.succeed(false) : Effect.map(Random.next, (draw) => draw < probability)
 
-export const chaosMiddleware = <E, R>(app: HttpApp.Default<E, R>) =>
+/** Inside the API (HttpApiBuilder.middleware): a response replaced here has not been sent yet. */
+export const chaosMiddleware = (settings: ChaosSettings) => <E, R>(app: HttpApp.Default<E, R>) =>
   Effect.gen(function*() {
-    const settings = yield* Chaos
     const request = yield* HttpServerRequest.HttpServerRequest
     if (request.url.startsWith("/health")) return yield* app
     if (yield* hits(settings.failBeforeRate)) {

@@ -1,0 +1,35 @@
+import { HealthStatus, InventoryApi } from "@ecommerce/contracts"
+import { HttpApiBuilder } from "@effect/platform"
+import { SqlClient } from "@effect/sql"
+import { Effect, Layer } from "effect"
+import { Inventory } from "./Inventory.ts"
+
+const HealthLive = HttpApiBuilder.group(InventoryApi, "health", (handlers) =>
+  handlers.handle("health", () =>
+    Effect.flatMap(SqlClient.SqlClient, (sql) => sql`select 1`).pipe(
+      Effect.orDie,
+      Effect.as(new HealthStatus({ status: "ok", service: "inventory" }))
+    )))
+
+const ReservationsLive = HttpApiBuilder.group(InventoryApi, "reservations", (handlers) =>
+  Effect.gen(function*() {
+    const inventory = yield* Inventory
+    return handlers
+      .handle("reserve", ({ headers, payload }) => inventory.reserve(headers["idempotency-key"], payload))
+      .handle("release", ({ headers, path }) => inventory.release(headers["idempotency-key"], path.order_id))
+      .handle("get", ({ path }) => inventory.getReservation(path.order_id))
+  }))
+
+const StockLive = HttpApiBuilder.group(InventoryApi, "stock", (handlers) =>
+  Effect.gen(function*() {
+    const inventory = yield* Inventory
+    return handlers
+      .handle("get", ({ path }) => inventory.getStock(path.sku))
+      .handle("set", ({ headers, path, payload }) => inventory.setStock(headers["idempotency-key"], path.sku, payload.onHand))
+  }))
+
+/** The inventory HttpApi; needs the pool (SqlClient) and the `Authorization` implementation. */
+export const InventoryApiLive = HttpApiBuilder.api(InventoryApi).pipe(
+  Layer.provide([HealthLive, ReservationsLive, StockLive]),
+  Layer.provide(Inventory.Default)
+)

@@ -1,0 +1,140 @@
+import {
+  InsufficientStock,
+  type OrderId,
+  Reservation,
+  ReservationConflict,
+  ReservationLine,
+  ReservationNotFound,
+  type ReserveStock,
+  type Sku,
+  Stock,
+  StockBelowReserved,
+  StockNotFound
+} from "@ecommerce/contracts"
+import { Idempotency } from "@ecommerce/http-kit"
+import { Effect } from "effect"
+import { InventoryRepo, type ReservationRow, type StockRow } from "./InventoryRepo.ts"
+
+/** Lines of the same sku summed, sorted by sku: the canonical form stored and compared. */
+const canonicalLines = (items: ReadonlyArray<ReservationLine>): Array<ReservationLine> => {
+  const totals = new Map<Sku, number>()
+  for (const item of items) totals.set(item.sku, (totals.get(item.sku) ?? 0) + item.quantity)
+  return [...totals.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([sku, quantity]) => new ReservationLine({ sku, quantity }))
+}
+
+const sameLines = (a: ReadonlyArray<{ sku: Sku; quantity: number }>, b: ReadonlyArray<ReservationLine>) =>
+  a.length === b.length && a.every((line, i) => line.sku === b[i]!.sku && line.quantity === b[i]!.quantity)
+
+const toReservation = (row: ReservationRow) =>
+  new Reservation({
+    orderId: row.orderId,
+    status: row.status,
+    items: row.items.map((item) => new ReservationLine(item))
+  })
+
+const toStock = (row: StockRow) =>
+  new Stock({ sku: row.sku, onHand: row.onHand, reserved: row.reserved, available: row.onHand - row.reserved })
+
+export class Inventory extends Effect.Service<Inventory>()("@ecommerce/inventory/Inventory", {
+  effect: Effect.gen(function*() {
+    const repo = yield* InventoryRepo
+    const idempotency = yield* Idempotency
+
+    const reserveOnce = (orderId: OrderId, lines: ReadonlyArray<ReservationLine>) =>
+      Effect.gen(function*() {
+        if (!(yield* repo.claimReservation(orderId, "HELD"))) {
+          const existing = (yield* repo.findReservation(orderId))!
+          if (existing.status === "HELD" && sameLines(existing.items, lines)) return toReservation(existing)
+          return yield* new ReservationConflict({
+            orderId,
+            status: existing.status,
+            message: existing.status === "RELEASED"
+              ? `the reservation of order ${orderId} was released; it cannot be reserved again`
+              : `order ${orderId} already holds a reservation with other lines`
+          })
+        }
+        const stock = new Map((yield* repo.lockStock(lines.map((line) => line.sku))).map((row) => [row.sku, row]))
+        for (const line of lines) {
+          const row = stock.get(line.sku)
+          const available = row === undefined ? 0 : row.onHand - row.reserved
+          if (available < line.quantity) {
+            return yield* new InsufficientStock({
+              orderId,
+              sku: line.sku,
+              requested: line.quantity,
+              available,
+              message: `only ${available} of ${line.sku} available, ${line.quantity} requested`
+            })
+          }
+        }
+        for (const line of lines) {
+          yield* repo.addReserved(line.sku, line.quantity)
+          yield* repo.insertReservationItem(orderId, line.sku, line.quantity)
+        }
+        return new Reservation({ orderId, status: "HELD", items: lines })
+      })
+
+    const reserve = (key: string, request: ReserveStock) =>
+      idempotency.run(
+        { key, request: { endpoint: "reserve", body: request }, success: Reservation },
+        reserveOnce(request.orderId, canonicalLines(request.items))
+      ).pipe(Effect.withSpan("Inventory.reserve", { attributes: { orderId: request.orderId } }))
+
+    const releaseOnce = (orderId: OrderId) =>
+      Effect.gen(function*() {
+        // Nothing was reserved: leave a RELEASED mark so that a late reserve cannot succeed.
+        if (yield* repo.claimReservation(orderId, "RELEASED")) {
+          return new Reservation({ orderId, status: "RELEASED", items: [] })
+        }
+        if (yield* repo.markReleased(orderId)) yield* repo.returnReservedStock(orderId)
+        return toReservation((yield* repo.findReservation(orderId))!)
+      })
+
+    const release = (key: string, orderId: OrderId) =>
+      idempotency.run(
+        { key, request: { endpoint: "release", orderId }, success: Reservation },
+        releaseOnce(orderId)
+      ).pipe(Effect.withSpan("Inventory.release", { attributes: { orderId } }))
+
+    const getReservation = (orderId: OrderId) =>
+      repo.findReservation(orderId).pipe(
+        Effect.flatMap((row) =>
+          row === undefined
+            ? new ReservationNotFound({ orderId, message: `order ${orderId} has no reservation` })
+            : Effect.succeed(toReservation(row))
+        ),
+        Effect.withSpan("Inventory.getReservation")
+      )
+
+    const getStock = (sku: Sku) =>
+      repo.findStock(sku).pipe(
+        Effect.flatMap((row) =>
+          row === undefined
+            ? new StockNotFound({ sku, message: `no stock record for ${sku}` })
+            : Effect.succeed(toStock(row))
+        ),
+        Effect.withSpan("Inventory.getStock")
+      )
+
+    const setStock = (key: string, sku: Sku, onHand: number) =>
+      idempotency.run(
+        { key, request: { endpoint: "setStock", sku, onHand }, success: Stock },
+        Effect.gen(function*() {
+          const row = yield* repo.setOnHand(sku, onHand)
+          if (row !== undefined) return toStock(row)
+          const current = (yield* repo.findStock(sku))!
+          return yield* new StockBelowReserved({
+            sku,
+            onHand,
+            reserved: current.reserved,
+            message: `${current.reserved} of ${sku} are reserved; on-hand cannot be set to ${onHand}`
+          })
+        })
+      ).pipe(Effect.withSpan("Inventory.setStock", { attributes: { sku } }))
+
+    return { reserve, release, getReservation, getStock, setStock } as const
+  }),
+  dependencies: [InventoryRepo.Default, Idempotency.layer("inventory.idempotency_keys")]
+}) {}

@@ -1,0 +1,9 @@
+import { ServiceLive, servicePort } from "@ecommerce/http-kit"
+import { NodeRuntime } from "@effect/platform-node"
+import { Layer } from "effect"
+import { InventoryApiLive } from "./Http.ts"
+
+ServiceLive({ api: InventoryApiLive, role: "inventory", port: servicePort("INVENTORY_PORT", 3001) }).pipe(
+  Layer.launch,
+  NodeRuntime.runMain
+)

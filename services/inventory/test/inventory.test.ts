@@ -1,0 +1,255 @@
+import {
+  IdempotencyKey,
+  OrderId,
+  ReservationLine,
+  ReserveStock,
+  SetStock,
+  Sku
+} from "@ecommerce/contracts"
+import { InventoryClient } from "@ecommerce/http-kit/clients"
+import { serverUrl, testServer, testToken } from "@ecommerce/http-kit/testing"
+import { TestDatabaseLive } from "@ecommerce/db/testing"
+import { expect, layer } from "@effect/vitest"
+import { HttpClient, HttpClientRequest } from "@effect/platform"
+import { NodeHttpClient } from "@effect/platform-node"
+import { SqlClient } from "@effect/sql"
+import { Effect, Layer, Redacted } from "effect"
+import { randomUUID } from "node:crypto"
+import { inject } from "vitest"
+import { InventoryApiLive } from "../src/Http.ts"
+
+const adminUrl = inject("adminUrl")
+const template = inject("templateDatabase")
+
+const ServerLive = testServer({ api: InventoryApiLive, role: "inventory" })
+const ClientLive = Layer.unwrapEffect(
+  Effect.map(serverUrl, (baseUrl) => InventoryClient.layer({ baseUrl, token: testToken }))
+)
+const TestLive = ClientLive.pipe(
+  Layer.provideMerge(ServerLive),
+  Layer.provideMerge(NodeHttpClient.layerUndici),
+  Layer.provideMerge(TestDatabaseLive(adminUrl, template))
+)
+
+const key = () => ({ "idempotency-key": IdempotencyKey.make(randomUUID()) })
+const newOrder = () => OrderId.make(randomUUID())
+const line = (sku: string, quantity: number) => new ReservationLine({ sku: Sku.make(sku), quantity })
+const uniqueSku = (prefix: string) => Sku.make(`${prefix}-${randomUUID().slice(0, 8).toUpperCase()}`)
+
+const setStock = (sku: Sku, onHand: number) =>
+  Effect.flatMap(InventoryClient, (client) =>
+    client.stock.set({ path: { sku }, headers: key(), payload: new SetStock({ onHand }) }))
+
+const reserve = (orderId: OrderId, items: Array<ReservationLine>, headers = key()) =>
+  Effect.flatMap(InventoryClient, (client) =>
+    client.reservations.reserve({ headers, payload: new ReserveStock({ orderId, items: [items[0]!, ...items.slice(1)] }) }))
+
+const stockOf = (sku: Sku) => Effect.flatMap(InventoryClient, (client) => client.stock.get({ path: { sku } }))
+
+/** A raw request, for what a typed client cannot send: no token, broken bodies. */
+const raw = (request: HttpClientRequest.HttpClientRequest) =>
+  Effect.gen(function*() {
+    const baseUrl = yield* serverUrl
+    const response = yield* HttpClient.execute(HttpClientRequest.prependUrl(request, baseUrl))
+    return { status: response.status, body: (yield* response.json) as { _tag?: string; message?: string } }
+  })
+
+const authorized = HttpClientRequest.bearerToken(testToken)
+
+layer(TestLive, { excludeTestServices: true })("inventory over HTTP", (it) => {
+  it.effect("health answers without a token", () =>
+    Effect.gen(function*() {
+      const client = yield* InventoryClient
+      expect(yield* client.health.health()).toMatchObject({ status: "ok", service: "inventory" })
+    }))
+
+  it.effect("sets and reads stock; an unknown sku is StockNotFound", () =>
+    Effect.gen(function*() {
+      const sku = uniqueSku("SET")
+      expect(yield* setStock(sku, 7)).toMatchObject({ sku, onHand: 7, reserved: 0, available: 7 })
+      expect(yield* stockOf(sku)).toMatchObject({ onHand: 7, available: 7 })
+      const error = yield* Effect.flip(stockOf(uniqueSku("NOPE")))
+      expect(error._tag).toBe("StockNotFound")
+    }))
+
+  it.effect("reserves all lines, and releases them back exactly once", () =>
+    Effect.gen(function*() {
+      const client = yield* InventoryClient
+      const [a, b] = [uniqueSku("A"), uniqueSku("B")]
+      yield* setStock(a, 10)
+      yield* setStock(b, 5)
+      const orderId = newOrder()
+      // Two lines of the same sku are summed.
+      const reservation = yield* reserve(orderId, [line(a, 2), line(b, 5), line(a, 1)])
+      expect(reservation.status).toBe("HELD")
+      expect(reservation.items.map((item) => [item.sku, item.quantity])).toEqual([[a, 3], [b, 5]].sort())
+      expect(yield* stockOf(a)).toMatchObject({ onHand: 10, reserved: 3, available: 7 })
+      expect(yield* stockOf(b)).toMatchObject({ reserved: 5, available: 0 })
+      expect((yield* client.reservations.get({ path: { order_id: orderId } })).status).toBe("HELD")
+
+      const released = yield* client.reservations.release({ path: { order_id: orderId }, headers: key() })
+      expect(released.status).toBe("RELEASED")
+      // A second release under another key changes nothing.
+      yield* client.reservations.release({ path: { order_id: orderId }, headers: key() })
+      expect(yield* stockOf(a)).toMatchObject({ reserved: 0, available: 10 })
+      expect(yield* stockOf(b)).toMatchObject({ reserved: 0, available: 5 })
+    }))
+
+  it.effect("InsufficientStock names the sku and reserves nothing", () =>
+    Effect.gen(function*() {
+      const client = yield* InventoryClient
+      const [a, b] = [uniqueSku("A"), uniqueSku("B")]
+      yield* setStock(a, 10)
+      yield* setStock(b, 1)
+      const orderId = newOrder()
+      const error = yield* Effect.flip(reserve(orderId, [line(a, 4), line(b, 2)]))
+      expect(error).toMatchObject({ _tag: "InsufficientStock", sku: b, requested: 2, available: 1 })
+      expect(yield* stockOf(a)).toMatchObject({ reserved: 0 })
+      const missing = yield* Effect.flip(client.reservations.get({ path: { order_id: orderId } }))
+      expect(missing._tag).toBe("ReservationNotFound")
+      // A sku inventory has never heard of has no stock.
+      const unknown = yield* Effect.flip(reserve(newOrder(), [line(uniqueSku("GHOST"), 1)]))
+      expect(unknown).toMatchObject({ _tag: "InsufficientStock", available: 0 })
+    }))
+
+  it.effect("one reservation per order: the same lines again return it, other lines conflict", () =>
+    Effect.gen(function*() {
+      const sku = uniqueSku("ONE")
+      yield* setStock(sku, 10)
+      const orderId = newOrder()
+      yield* reserve(orderId, [line(sku, 2)])
+      const again = yield* reserve(orderId, [line(sku, 2)])
+      expect(again.status).toBe("HELD")
+      expect(yield* stockOf(sku)).toMatchObject({ reserved: 2 })
+      const conflict = yield* Effect.flip(reserve(orderId, [line(sku, 3)]))
+      expect(conflict).toMatchObject({ _tag: "ReservationConflict", status: "HELD" })
+    }))
+
+  it.effect("releasing an order that reserved nothing succeeds and blocks a late reserve", () =>
+    Effect.gen(function*() {
+      const client = yield* InventoryClient
+      const sku = uniqueSku("LATE")
+      yield* setStock(sku, 10)
+      const orderId = newOrder()
+      const released = yield* client.reservations.release({ path: { order_id: orderId }, headers: key() })
+      expect(released).toMatchObject({ status: "RELEASED", items: [] })
+      const late = yield* Effect.flip(reserve(orderId, [line(sku, 1)]))
+      expect(late).toMatchObject({ _tag: "ReservationConflict", status: "RELEASED" })
+      expect(yield* stockOf(sku)).toMatchObject({ reserved: 0 })
+    }))
+
+  it.effect("on-hand cannot go below what is reserved", () =>
+    Effect.gen(function*() {
+      const sku = uniqueSku("LOW")
+      yield* setStock(sku, 10)
+      yield* reserve(newOrder(), [line(sku, 6)])
+      const error = yield* Effect.flip(setStock(sku, 5))
+      expect(error).toMatchObject({ _tag: "StockBelowReserved", reserved: 6, onHand: 5 })
+      expect(yield* setStock(sku, 6)).toMatchObject({ onHand: 6, available: 0 })
+    }))
+
+  it.effect("idempotent replay: same key and body return the first response; the effect happens once", () =>
+    Effect.gen(function*() {
+      const sku = uniqueSku("IDEM")
+      yield* setStock(sku, 10)
+      const headers = key()
+      const orderId = newOrder()
+      const first = yield* reserve(orderId, [line(sku, 3)], headers)
+      const second = yield* reserve(orderId, [line(sku, 3)], headers)
+      expect(second).toEqual(first)
+      expect(yield* stockOf(sku)).toMatchObject({ reserved: 3 })
+      const sql = yield* SqlClient.SqlClient
+      const rows = yield* sql`select 1 from inventory.idempotency_keys where key = ${headers["idempotency-key"]}`
+      expect(rows).toHaveLength(1)
+      // Same key, different body: 422, and nothing changes.
+      const reused = yield* Effect.flip(reserve(orderId, [line(sku, 4)], headers))
+      expect(reused._tag).toBe("IdempotencyKeyReused")
+      // The same key on another endpoint is another request, too.
+      const client = yield* InventoryClient
+      const otherEndpoint = yield* Effect.flip(
+        client.stock.set({ path: { sku }, headers, payload: new SetStock({ onHand: 50 }) })
+      )
+      expect(otherEndpoint._tag).toBe("IdempotencyKeyReused")
+      expect(yield* stockOf(sku)).toMatchObject({ onHand: 10, reserved: 3 })
+    }))
+
+  it.effect("concurrent duplicates with one key apply once and all get the same answer", () =>
+    Effect.gen(function*() {
+      const sku = uniqueSku("DUP")
+      yield* setStock(sku, 100)
+      const headers = key()
+      const orderId = newOrder()
+      const results = yield* Effect.all(
+        Array.from({ length: 10 }, () => reserve(orderId, [line(sku, 7)], headers)),
+        { concurrency: "unbounded" }
+      )
+      expect(new Set(results.map((r) => JSON.stringify(r))).size).toBe(1)
+      expect(yield* stockOf(sku)).toMatchObject({ reserved: 7, available: 93 })
+    }))
+
+  it.effect("50 concurrent reservations race for the last 10 units: exactly 10 succeed", () =>
+    Effect.gen(function*() {
+      const sku = uniqueSku("RACE")
+      yield* setStock(sku, 10)
+      const outcomes = yield* Effect.all(
+        Array.from({ length: 50 }, () => Effect.either(reserve(newOrder(), [line(sku, 1)]))),
+        { concurrency: "unbounded" }
+      )
+      const won = outcomes.filter((o) => o._tag === "Right")
+      const lost = outcomes.filter((o) => o._tag === "Left")
+      expect(won).toHaveLength(10)
+      expect(lost).toHaveLength(40)
+      for (const o of lost) expect(o._tag === "Left" && o.left._tag).toBe("InsufficientStock")
+      expect(yield* stockOf(sku)).toMatchObject({ onHand: 10, reserved: 10, available: 0 })
+      const sql = yield* SqlClient.SqlClient
+      const [held] = yield* sql<{ n: number }>`
+        select coalesce(sum(quantity), 0)::int as n from inventory.reservation_items where sku = ${sku}`
+      expect(held!.n).toBe(10)
+    }))
+
+  it.effect("401 without a token and with a wrong one", () =>
+    Effect.gen(function*() {
+      const sku = uniqueSku("AUTH")
+      const none = yield* raw(HttpClientRequest.get(`/stock/${sku}`))
+      expect(none).toMatchObject({ status: 401, body: { _tag: "Unauthorized" } })
+      const baseUrl = yield* serverUrl
+      const wrong = yield* Effect.flip(
+        Effect.flatMap(InventoryClient, (client) => client.stock.get({ path: { sku } })).pipe(
+          Effect.provide(InventoryClient.layer({ baseUrl, token: Redacted.make("wrong-token") }))
+        )
+      )
+      expect(wrong._tag).toBe("Unauthorized")
+    }))
+
+  it.effect("malformed requests answer 400 naming the field, never 500", () =>
+    Effect.gen(function*() {
+      const post = (body: unknown, headers: Record<string, string> = { "idempotency-key": randomUUID() }) =>
+        raw(HttpClientRequest.post("/reservations").pipe(
+          authorized,
+          HttpClientRequest.setHeaders(headers),
+          HttpClientRequest.bodyUnsafeJson(body)
+        ))
+      const missing = yield* post({ orderId: randomUUID() })
+      expect(missing.status).toBe(400)
+      expect(missing.body._tag).toBe("HttpApiDecodeError")
+      expect(missing.body.message).toContain("items")
+      const negative = yield* post({ orderId: randomUUID(), items: [{ sku: "A", quantity: -1 }] })
+      expect(negative.status).toBe(400)
+      expect(negative.body.message).toContain("quantity")
+      const badId = yield* post({ orderId: "not-a-uuid", items: [{ sku: "A", quantity: 1 }] })
+      expect(badId.status).toBe(400)
+      expect(badId.body.message).toContain("orderId")
+      const noKey = yield* post({ orderId: randomUUID(), items: [{ sku: "A", quantity: 1 }] }, {})
+      expect(noKey.status).toBe(400)
+      expect(noKey.body.message).toContain("idempotency-key")
+      const notJson = yield* raw(HttpClientRequest.post("/reservations").pipe(
+        authorized,
+        HttpClientRequest.setHeaders({ "idempotency-key": randomUUID() }),
+        HttpClientRequest.bodyText("{not json", "application/json")
+      ))
+      expect(notJson).toMatchObject({ status: 400, body: { _tag: "HttpApiDecodeError" } })
+      const badPath = yield* raw(HttpClientRequest.get("/reservations/xyz").pipe(authorized))
+      expect(badPath.status).toBe(400)
+      expect(badPath.body.message).toContain("order_id")
+    }))
+})
