@@ -1,0 +1,9 @@
+import { ServiceLive, servicePort } from "@ecommerce/http-kit"
+import { NodeRuntime } from "@effect/platform-node"
+import { Layer } from "effect"
+import { OrdersApiLive } from "./Http.ts"
+
+ServiceLive({ api: OrdersApiLive, role: "orders", port: servicePort("ORDERS_PORT", 3003) }).pipe(
+  Layer.launch,
+  NodeRuntime.runMain
+)

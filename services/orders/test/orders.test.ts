@@ -1,0 +1,131 @@
+import { CancelOrder, CreateOrder, CustomerId, Currency, IdempotencyKey, MinorUnits, OrderId, OrderLine, Sku } from "@ecommerce/contracts"
+import { OrdersClient } from "@ecommerce/http-kit/clients"
+import { serverUrl, testServer, testToken } from "@ecommerce/http-kit/testing"
+import { TestDatabaseLive } from "@ecommerce/db/testing"
+import { expect, layer } from "@effect/vitest"
+import { HttpClient, HttpClientRequest } from "@effect/platform"
+import { NodeHttpClient } from "@effect/platform-node"
+import { SqlClient } from "@effect/sql"
+import { Effect, Layer, Redacted } from "effect"
+import { randomUUID } from "node:crypto"
+import { inject } from "vitest"
+import { OrdersApiLive } from "../src/Http.ts"
+
+const adminUrl = inject("adminUrl")
+const template = inject("templateDatabase")
+
+const TestLive = Layer.unwrapEffect(
+  Effect.map(serverUrl, (baseUrl) => OrdersClient.layer({ baseUrl, token: testToken }))
+).pipe(
+  Layer.provideMerge(testServer({ api: OrdersApiLive, role: "orders" })),
+  Layer.provideMerge(NodeHttpClient.layerUndici),
+  Layer.provideMerge(TestDatabaseLive(adminUrl, template))
+)
+
+const key = () => ({ "idempotency-key": IdempotencyKey.make(randomUUID()) })
+
+const newOrder = (overrides: Partial<{ amount: number }> = {}) =>
+  new CreateOrder({
+    orderId: OrderId.make(randomUUID()),
+    customerId: CustomerId.make("cust-1"),
+    items: [new OrderLine({ sku: Sku.make("MUG-BLUE"), quantity: 2, unitPrice: MinorUnits.make(899) })],
+    amount: MinorUnits.make(overrides.amount ?? 1798),
+    currency: Currency.make("EUR")
+  })
+
+const create = (order: CreateOrder, headers = key()) =>
+  Effect.flatMap(OrdersClient, (client) => client.orders.create({ headers, payload: order }))
+const confirm = (orderId: OrderId, headers = key()) =>
+  Effect.flatMap(OrdersClient, (client) => client.orders.confirm({ path: { order_id: orderId }, headers }))
+const cancel = (orderId: OrderId, reason = "declined", headers = key()) =>
+  Effect.flatMap(OrdersClient, (client) =>
+    client.orders.cancel({ path: { order_id: orderId }, headers, payload: new CancelOrder({ reason }) }))
+const get = (orderId: OrderId) =>
+  Effect.flatMap(OrdersClient, (client) => client.orders.get({ path: { order_id: orderId } }))
+
+layer(TestLive, { excludeTestServices: true })("orders over HTTP", (it) => {
+  it.effect("creates a PENDING order and reads it back", () =>
+    Effect.gen(function*() {
+      const order = newOrder()
+      const created = yield* create(order)
+      expect(created).toMatchObject({ orderId: order.orderId, status: "PENDING", amount: 1798, reason: null })
+      expect(created.items[0]).toMatchObject({ sku: "MUG-BLUE", quantity: 2, unitPrice: 899 })
+      expect(yield* get(order.orderId)).toEqual(created)
+    }))
+
+  it.effect("create is idempotent on the order id; other data for the id is OrderConflict", () =>
+    Effect.gen(function*() {
+      const order = newOrder()
+      yield* create(order)
+      yield* confirm(order.orderId)
+      // Same order under a new key: returned as it is now, not reset.
+      expect((yield* create(order)).status).toBe("CONFIRMED")
+      const conflict = yield* Effect.flip(create(new CreateOrder({ ...order, amount: MinorUnits.make(1) })))
+      expect(conflict._tag).toBe("OrderConflict")
+    }))
+
+  it.effect("PENDING -> CONFIRMED -> CANCELLED; repeats succeed without change", () =>
+    Effect.gen(function*() {
+      const order = newOrder()
+      yield* create(order)
+      expect((yield* confirm(order.orderId)).status).toBe("CONFIRMED")
+      expect((yield* confirm(order.orderId)).status).toBe("CONFIRMED")
+      expect(yield* cancel(order.orderId, "customer asked")).toMatchObject({ status: "CANCELLED", reason: "customer asked" })
+      // Cancelling again keeps the first reason.
+      expect(yield* cancel(order.orderId, "again")).toMatchObject({ status: "CANCELLED", reason: "customer asked" })
+    }))
+
+  it.effect("confirming a cancelled order is OrderTransitionRejected (409)", () =>
+    Effect.gen(function*() {
+      const order = newOrder()
+      yield* create(order)
+      yield* cancel(order.orderId)
+      const error = yield* Effect.flip(confirm(order.orderId))
+      expect(error).toMatchObject({ _tag: "OrderTransitionRejected", status: "CANCELLED", requested: "CONFIRMED" })
+      expect((yield* get(order.orderId)).status).toBe("CANCELLED")
+    }))
+
+  it.effect("an unknown order is OrderNotFound on get, confirm and cancel", () =>
+    Effect.gen(function*() {
+      const orderId = OrderId.make(randomUUID())
+      expect((yield* Effect.flip(get(orderId)))._tag).toBe("OrderNotFound")
+      expect((yield* Effect.flip(confirm(orderId)))._tag).toBe("OrderNotFound")
+      expect((yield* Effect.flip(cancel(orderId)))._tag).toBe("OrderNotFound")
+    }))
+
+  it.effect("same key replays the first response; same key, other body is 422", () =>
+    Effect.gen(function*() {
+      const order = newOrder()
+      yield* create(order)
+      const headers = key()
+      const first = yield* cancel(order.orderId, "out of stock", headers)
+      const replay = yield* cancel(order.orderId, "out of stock", headers)
+      expect(replay).toEqual(first)
+      const reused = yield* Effect.flip(cancel(order.orderId, "something else", headers))
+      expect(reused._tag).toBe("IdempotencyKeyReused")
+      const sql = yield* SqlClient.SqlClient
+      const rows = yield* sql`select 1 from orders.idempotency_keys where key = ${headers["idempotency-key"]}`
+      expect(rows).toHaveLength(1)
+    }))
+
+  it.effect("401 without a token or with a wrong one; 400 naming the field for a bad body", () =>
+    Effect.gen(function*() {
+      const baseUrl = yield* serverUrl
+      const order = newOrder()
+      const wrong = yield* Effect.flip(
+        create(order).pipe(Effect.provide(OrdersClient.layer({ baseUrl, token: Redacted.make("nope") })))
+      )
+      expect(wrong._tag).toBe("Unauthorized")
+      const none = yield* HttpClient.execute(HttpClientRequest.get(`${baseUrl}/orders/${order.orderId}`))
+      expect(none.status).toBe(401)
+      const bad = yield* HttpClient.execute(
+        HttpClientRequest.post(`${baseUrl}/orders`).pipe(
+          HttpClientRequest.bearerToken(testToken),
+          HttpClientRequest.setHeader("idempotency-key", randomUUID()),
+          HttpClientRequest.bodyUnsafeJson({ ...newOrder(), currency: "euro" })
+        )
+      )
+      expect(bad.status).toBe(400)
+      expect(((yield* bad.json) as { message: string }).message).toContain("currency")
+    }))
+})
