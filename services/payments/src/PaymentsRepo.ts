@@ -1,0 +1,79 @@
+import { AuthorizationId, type Authorize, CardToken, OrderId, Payment } from "@ecommerce/contracts"
+import { SqlClient, SqlSchema } from "@effect/sql"
+import { Effect, Option, Schema } from "effect"
+
+/** A row as selected below: bigint `amount` arrives as a string. */
+const PaymentRow = Schema.Struct({
+  ...Payment.fields,
+  amount: Schema.compose(Schema.NumberFromString, Payment.fields.amount),
+  cardToken: CardToken
+})
+export type PaymentRow = typeof PaymentRow.Type
+
+export const toPayment = ({ cardToken: _, ...row }: PaymentRow) => new Payment(row)
+
+/** The payments schema's SQL, one statement per function. SqlError is a defect past this point. */
+export class PaymentsRepo extends Effect.Service<PaymentsRepo>()("@ecommerce/payments/PaymentsRepo", {
+  effect: Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const columns = sql`authorization_id as "authorizationId", order_id as "orderId", amount::text as amount,
+      currency, status, card_token as "cardToken"`
+
+    /** One authorization per order: a second insert for the order (even concurrent) inserts nothing. */
+    const insert = (authorizationId: AuthorizationId, request: Authorize) =>
+      sql<{ authorizationId: string }>`
+        insert into payments.authorizations (authorization_id, order_id, amount, currency, card_token, status)
+        values (${authorizationId}, ${request.orderId}, ${request.amount}, ${request.currency}, ${request.cardToken}, 'AUTHORIZED')
+        on conflict (order_id) do nothing
+        returning authorization_id as "authorizationId"`.pipe(Effect.map((rows) => rows.length === 1), Effect.orDie)
+
+    const find = SqlSchema.findOne({
+      Request: AuthorizationId,
+      Result: PaymentRow,
+      execute: (id) => sql`select ${columns} from payments.authorizations where authorization_id = ${id}`
+    })
+
+    const findByOrder = SqlSchema.findOne({
+      Request: OrderId,
+      Result: PaymentRow,
+      execute: (orderId) => sql`select ${columns} from payments.authorizations where order_id = ${orderId}`
+    })
+
+    // Each transition is one conditional UPDATE: of two concurrent captures, the second waits on
+    // the row lock, then finds the status changed and matches nothing.
+    const capture = SqlSchema.findOne({
+      Request: AuthorizationId,
+      Result: PaymentRow,
+      execute: (id) =>
+        sql`update payments.authorizations set status = 'CAPTURED', captured_at = now()
+            where authorization_id = ${id} and status = 'AUTHORIZED' returning ${columns}`
+    })
+
+    const voidAuthorized = SqlSchema.findOne({
+      Request: AuthorizationId,
+      Result: PaymentRow,
+      execute: (id) =>
+        sql`update payments.authorizations set status = 'VOIDED', voided_at = now()
+            where authorization_id = ${id} and status = 'AUTHORIZED' returning ${columns}`
+    })
+
+    const refund = SqlSchema.findOne({
+      Request: AuthorizationId,
+      Result: PaymentRow,
+      execute: (id) =>
+        sql`update payments.authorizations set status = 'REFUNDED', refunded_at = now()
+            where authorization_id = ${id} and status = 'CAPTURED' returning ${columns}`
+    })
+
+    const die = <A, E>(effect: Effect.Effect<Option.Option<A>, E>) => Effect.orDie(effect)
+
+    return {
+      insert,
+      find: (id: AuthorizationId) => die(find(id)),
+      findByOrder: (orderId: OrderId) => die(findByOrder(orderId)),
+      capture: (id: AuthorizationId) => die(capture(id)),
+      voidAuthorized: (id: AuthorizationId) => die(voidAuthorized(id)),
+      refund: (id: AuthorizationId) => die(refund(id))
+    } as const
+  })
+}) {}

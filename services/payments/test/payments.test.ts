@@ -1,0 +1,166 @@
+import {
+  AuthorizationId,
+  Authorize,
+  CardToken,
+  Currency,
+  IdempotencyKey,
+  MinorUnits,
+  OrderId,
+  TestCards
+} from "@ecommerce/contracts"
+import { PaymentsClient } from "@ecommerce/http-kit/clients"
+import { serverUrl, testServer, testToken } from "@ecommerce/http-kit/testing"
+import { TestDatabaseLive } from "@ecommerce/db/testing"
+import { expect, layer } from "@effect/vitest"
+import { HttpClient, HttpClientRequest } from "@effect/platform"
+import { NodeHttpClient } from "@effect/platform-node"
+import { SqlClient } from "@effect/sql"
+import { Effect, Layer, Redacted } from "effect"
+import { randomUUID } from "node:crypto"
+import { inject } from "vitest"
+import { PaymentsApiLive } from "../src/Http.ts"
+
+const adminUrl = inject("adminUrl")
+const template = inject("templateDatabase")
+
+const TestLive = Layer.unwrapEffect(
+  Effect.map(serverUrl, (baseUrl) => PaymentsClient.layer({ baseUrl, token: testToken }))
+).pipe(
+  Layer.provideMerge(testServer({ api: PaymentsApiLive, role: "payments" })),
+  Layer.provideMerge(NodeHttpClient.layerUndici),
+  Layer.provideMerge(TestDatabaseLive(adminUrl, template))
+)
+
+const key = () => ({ "idempotency-key": IdempotencyKey.make(randomUUID()) })
+
+const terms = (card: string = TestCards.approved, orderId = OrderId.make(randomUUID())) =>
+  new Authorize({ orderId, amount: MinorUnits.make(2500), currency: Currency.make("EUR"), cardToken: CardToken.make(card) })
+
+const authorize = (request: Authorize, headers = key()) =>
+  Effect.flatMap(PaymentsClient, (client) => client.payments.authorize({ headers, payload: request }))
+const capture = (id: AuthorizationId, headers = key()) =>
+  Effect.flatMap(PaymentsClient, (client) => client.payments.capture({ path: { authorization_id: id }, headers }))
+const voidIt = (id: AuthorizationId, headers = key()) =>
+  Effect.flatMap(PaymentsClient, (client) => client.payments.void({ path: { authorization_id: id }, headers }))
+const refund = (id: AuthorizationId, headers = key()) =>
+  Effect.flatMap(PaymentsClient, (client) => client.payments.refund({ path: { authorization_id: id }, headers }))
+const get = (id: AuthorizationId) =>
+  Effect.flatMap(PaymentsClient, (client) => client.payments.get({ path: { authorization_id: id } }))
+
+const capturedAt = (id: AuthorizationId) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql<{ capturedAt: Date | null }>`
+      select captured_at as "capturedAt" from payments.authorizations where authorization_id = ${id}`)
+
+layer(TestLive, { excludeTestServices: true })("payments over HTTP", (it) => {
+  it.effect("authorize, capture, refund; each repeat is a no-op", () =>
+    Effect.gen(function*() {
+      const payment = yield* authorize(terms())
+      expect(payment).toMatchObject({ status: "AUTHORIZED", amount: 2500, currency: "EUR" })
+      expect((yield* capture(payment.authorizationId)).status).toBe("CAPTURED")
+      const [first] = yield* capturedAt(payment.authorizationId)
+      // Double capture under a new key: succeeds and changes nothing.
+      expect((yield* capture(payment.authorizationId)).status).toBe("CAPTURED")
+      expect(yield* capturedAt(payment.authorizationId)).toEqual([first])
+      expect((yield* refund(payment.authorizationId)).status).toBe("REFUNDED")
+      expect((yield* refund(payment.authorizationId)).status).toBe("REFUNDED")
+      expect((yield* get(payment.authorizationId)).status).toBe("REFUNDED")
+    }))
+
+  it.effect("void after capture and refund before capture are PaymentStateConflict", () =>
+    Effect.gen(function*() {
+      const captured = yield* authorize(terms())
+      yield* capture(captured.authorizationId)
+      const voidAfter = yield* Effect.flip(voidIt(captured.authorizationId))
+      expect(voidAfter).toMatchObject({ _tag: "PaymentStateConflict", status: "CAPTURED", action: "void" })
+
+      const authorized = yield* authorize(terms())
+      const refundBefore = yield* Effect.flip(refund(authorized.authorizationId))
+      expect(refundBefore).toMatchObject({ _tag: "PaymentStateConflict", status: "AUTHORIZED", action: "refund" })
+      expect((yield* voidIt(authorized.authorizationId)).status).toBe("VOIDED")
+      expect((yield* voidIt(authorized.authorizationId)).status).toBe("VOIDED")
+      const captureAfterVoid = yield* Effect.flip(capture(authorized.authorizationId))
+      expect(captureAfterVoid).toMatchObject({ _tag: "PaymentStateConflict", status: "VOIDED", action: "capture" })
+    }))
+
+  it.effect("test cards: tok_declined is declined at authorization and stores nothing", () =>
+    Effect.gen(function*() {
+      const request = terms(TestCards.declined)
+      const declined = yield* Effect.flip(authorize(request))
+      expect(declined).toMatchObject({ _tag: "PaymentDeclined", stage: "authorization" })
+      const sql = yield* SqlClient.SqlClient
+      expect(yield* sql`select 1 from payments.authorizations where order_id = ${request.orderId}`).toHaveLength(0)
+    }))
+
+  it.effect("test cards: tok_capture_declined authorizes, its capture is declined, it can be voided", () =>
+    Effect.gen(function*() {
+      const payment = yield* authorize(terms(TestCards.captureDeclined))
+      const declined = yield* Effect.flip(capture(payment.authorizationId))
+      expect(declined).toMatchObject({ _tag: "PaymentDeclined", stage: "capture" })
+      expect((yield* get(payment.authorizationId)).status).toBe("AUTHORIZED")
+      expect((yield* voidIt(payment.authorizationId)).status).toBe("VOIDED")
+    }))
+
+  it.effect("one authorization per order: same terms return it, other terms conflict", () =>
+    Effect.gen(function*() {
+      const request = terms()
+      const first = yield* authorize(request)
+      expect(yield* authorize(request)).toEqual(first)
+      const other = new Authorize({ ...request, amount: MinorUnits.make(1) })
+      expect((yield* Effect.flip(authorize(other)))._tag).toBe("AuthorizationConflict")
+    }))
+
+  it.effect("unknown authorization ids are AuthorizationNotFound", () =>
+    Effect.gen(function*() {
+      const id = AuthorizationId.make(randomUUID())
+      expect((yield* Effect.flip(get(id)))._tag).toBe("AuthorizationNotFound")
+      expect((yield* Effect.flip(capture(id)))._tag).toBe("AuthorizationNotFound")
+      expect((yield* Effect.flip(voidIt(id)))._tag).toBe("AuthorizationNotFound")
+      expect((yield* Effect.flip(refund(id)))._tag).toBe("AuthorizationNotFound")
+    }))
+
+  it.effect("same key replays; same key with another body is 422", () =>
+    Effect.gen(function*() {
+      const headers = key()
+      const request = terms()
+      const first = yield* authorize(request, headers)
+      expect(yield* authorize(request, headers)).toEqual(first)
+      const reused = yield* Effect.flip(authorize(terms(), headers))
+      expect(reused._tag).toBe("IdempotencyKeyReused")
+      const sql = yield* SqlClient.SqlClient
+      const [count] = yield* sql<{ n: number }>`
+        select count(*)::int as n from payments.authorizations where order_id = ${request.orderId}`
+      expect(count!.n).toBe(1)
+    }))
+
+  it.effect("concurrent captures under different keys capture once", () =>
+    Effect.gen(function*() {
+      const payment = yield* authorize(terms())
+      const results = yield* Effect.all(
+        Array.from({ length: 10 }, () => capture(payment.authorizationId)),
+        { concurrency: "unbounded" }
+      )
+      expect(results.every((r) => r.status === "CAPTURED")).toBe(true)
+      expect(yield* capturedAt(payment.authorizationId)).toHaveLength(1)
+    }))
+
+  it.effect("401 without or with a wrong token; 400 naming the field", () =>
+    Effect.gen(function*() {
+      const baseUrl = yield* serverUrl
+      const wrong = yield* Effect.flip(
+        authorize(terms()).pipe(Effect.provide(PaymentsClient.layer({ baseUrl, token: Redacted.make("nope") })))
+      )
+      expect(wrong._tag).toBe("Unauthorized")
+      const none = yield* HttpClient.execute(HttpClientRequest.get(`${baseUrl}/payments/${randomUUID()}`))
+      expect(none.status).toBe(401)
+      const bad = yield* HttpClient.execute(
+        HttpClientRequest.post(`${baseUrl}/payments/authorizations`).pipe(
+          HttpClientRequest.bearerToken(testToken),
+          HttpClientRequest.setHeader("idempotency-key", randomUUID()),
+          HttpClientRequest.bodyUnsafeJson({ ...terms(), amount: 12.5 })
+        )
+      )
+      expect(bad.status).toBe(400)
+      expect(((yield* bad.json) as { message: string }).message).toContain("amount")
+    }))
+})
