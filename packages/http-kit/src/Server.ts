@@ -18,16 +18,31 @@ const ServiceMiddlewareLive = HttpApiBuilder.middleware(
 )
 
 /**
- * Serves the `HttpApi.Api` in context on Node's HTTP server, with the access log (method, url,
- * status — never headers). Also outputs the `HttpServer`, so a test listening on port 0 can read
- * the bound address. On shutdown the server stops accepting, and `server.close` waits for requests
- * in flight.
+ * Builds a layer in its own memo map. HttpApiBuilder keeps its router and middleware in global,
+ * memoized layers, so two APIs served from one process (the edge API and payments in a test, all
+ * services in the saga's integration tests) would otherwise share one router and clash.
  */
-export const serveApi = (port: number) =>
-  HttpApiBuilder.serve(HttpMiddleware.logger).pipe(
-    Layer.provide(ServiceMiddlewareLive),
-    HttpServer.withLogAddress,
-    Layer.provideMerge(NodeHttpServer.layer(createServer, { port }))
+const isolated = <A, E, R>(layer: Layer.Layer<A, E, R>): Layer.Layer<A, E, R> =>
+  Layer.scopedContext(
+    Effect.gen(function*() {
+      const memoMap = yield* Layer.makeMemoMap
+      return yield* Layer.buildWithMemoMap(layer, memoMap, yield* Effect.scope)
+    })
+  )
+
+/**
+ * Serves `api` on Node's HTTP server, with the access log (method, url, status — never headers).
+ * Also outputs the `HttpServer`, so a test listening on port 0 can read the bound address. On
+ * shutdown the server stops accepting, and `server.close` waits for requests in flight.
+ */
+export const serveApi = <E, R>(api: Layer.Layer<HttpApi.Api, E, R>, port: number) =>
+  isolated(
+    HttpApiBuilder.serve(HttpMiddleware.logger).pipe(
+      Layer.provide(ServiceMiddlewareLive),
+      Layer.provide(api),
+      HttpServer.withLogAddress,
+      Layer.provideMerge(NodeHttpServer.layer(createServer, { port }))
+    )
   )
 
 /**
@@ -40,8 +55,7 @@ export const ServiceLive = <E, R>(options: {
   readonly role: ServiceRole
   readonly port: Config.Config<number>
 }) =>
-  Layer.unwrapEffect(Effect.map(options.port, serveApi)).pipe(
-    Layer.provide(options.api),
+  Layer.unwrapEffect(Effect.map(options.port, (port) => serveApi(options.api, port))).pipe(
     Layer.provide([BearerAuthLive, Chaos.Live]),
     Layer.provide(ServiceDatabase(options.role))
   )

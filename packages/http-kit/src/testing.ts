@@ -34,8 +34,7 @@ export const testServer = <E, R>(options: {
   readonly role: ServiceRole
   readonly chaos?: ChaosSettings
 }) =>
-  serveApi(0).pipe(
-    Layer.provide(options.api),
+  serveApi(options.api, 0).pipe(
     Layer.provide([BearerAuth(testToken), Chaos.layer(options.chaos ?? { failBeforeRate: 0, failAfterRate: 0 })]),
     Layer.provide(rolePool(options.role)),
     Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))

@@ -1,0 +1,186 @@
+import {
+  Authorize,
+  type CancelCheckout,
+  type Checkout as CheckoutRequest,
+  CheckoutAccepted,
+  IdempotencyKey,
+  IdempotencyKeyReused,
+  MinorUnits,
+  OrderCancellationRequested,
+  OrderId,
+  OrderLine,
+  OrderNotFound,
+  OrderPlaced,
+  type PaymentDeclined,
+  UnknownSku,
+  UpstreamUnavailable
+} from "@ecommerce/contracts"
+import { Idempotency } from "@ecommerce/http-kit"
+import { PaymentsClient } from "@ecommerce/http-kit/clients"
+import { HttpTraceContext } from "@effect/platform"
+import { Config, Duration, Effect, Option } from "effect"
+import { createHash } from "node:crypto"
+import { LedgerRepo } from "./LedgerRepo.ts"
+
+/** How long checkout waits for the payments service before answering 503. */
+export const PaymentsTimeout = Config.duration("PAYMENTS_TIMEOUT").pipe(Config.withDefault(Duration.seconds(5)))
+
+/**
+ * The order id is derived from the checkout's Idempotency-Key, so a client retrying a checkout whose
+ * response it lost reaches the same order, and payments (keyed on the order) the same authorization.
+ */
+export const orderIdFor = (key: string): OrderId => {
+  const hex = createHash("sha256").update(`checkout:${key}`).digest("hex")
+  // RFC 9562 layout, version 8 (custom), variant 10xx.
+  const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)
+  return OrderId.make(`${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`)
+}
+
+/** The current span as a W3C `traceparent`, for the outbox row's headers. */
+const traceHeaders = Effect.map(Effect.currentSpan, (span) => {
+  const traceparent = HttpTraceContext.toHeaders(span).traceparent
+  return traceparent === undefined ? {} : { traceparent }
+}).pipe(Effect.orElseSucceed(() => ({})))
+
+const unavailable = (message: string) => new UpstreamUnavailable({ service: "payments", message })
+
+export class Checkout extends Effect.Service<Checkout>()("@ecommerce/edge-api/Checkout", {
+  effect: Effect.gen(function*() {
+    const repo = yield* LedgerRepo
+    const idempotency = yield* Idempotency
+    const payments = yield* PaymentsClient
+    const paymentsTimeout = yield* PaymentsTimeout
+
+    const price = (request: CheckoutRequest) =>
+      Effect.gen(function*() {
+        const prices = new Map(
+          (yield* repo.prices(request.currency, request.items.map((item) => item.sku))).map((row) => [row.sku, row.unitPrice])
+        )
+        const lines: Array<OrderLine> = []
+        for (const item of request.items) {
+          const unitPrice = prices.get(item.sku)
+          if (unitPrice === undefined) {
+            return yield* new UnknownSku({
+              sku: item.sku,
+              currency: request.currency,
+              message: `no price for ${item.sku} in ${request.currency}`
+            })
+          }
+          lines.push(new OrderLine({ sku: item.sku, quantity: item.quantity, unitPrice }))
+        }
+        const amount = MinorUnits.make(lines.reduce((sum, line) => sum + line.quantity * line.unitPrice, 0))
+        return { lines: [lines[0]!, ...lines.slice(1)] as const, amount }
+      })
+
+    /** The only remote call; every way it can fail maps to an answer the edge's contract declares. */
+    const authorize = (request: Authorize) =>
+      payments.payments.authorize({
+        headers: { "idempotency-key": IdempotencyKey.make(`checkout:${request.orderId}:authorize`) },
+        payload: request
+      }).pipe(
+        Effect.timeoutFail({
+          duration: paymentsTimeout,
+          onTimeout: () => unavailable("the payments service did not answer in time")
+        }),
+        Effect.catchAll((error): Effect.Effect<never, PaymentDeclined | UpstreamUnavailable | IdempotencyKeyReused> => {
+          switch (error._tag) {
+            case "PaymentDeclined":
+            case "UpstreamUnavailable":
+              return Effect.fail(error)
+            case "IdempotencyKeyReused":
+            case "AuthorizationConflict":
+              // The order id comes from our key, so payments saw this key with other terms before.
+              return Effect.fail(
+                new IdempotencyKeyReused({ message: "this Idempotency-Key was already used for a different checkout" })
+              )
+            case "RequestError":
+            case "ResponseError":
+              return Effect.fail(unavailable(`the payments service failed: ${error.message}`))
+            case "Unauthorized":
+            case "HttpApiDecodeError":
+            case "ParseError":
+              // Our token or our contract is wrong: an operator must act, a retry will not help.
+              return Effect.logError("payments rejected the edge API's request", error).pipe(
+                Effect.zipRight(Effect.fail(unavailable("the payments service rejected the edge API's request")))
+              )
+          }
+        })
+      )
+
+    const checkout = (key: IdempotencyKey, request: CheckoutRequest) =>
+      Effect.gen(function*() {
+        const orderId = orderIdFor(key)
+        yield* Effect.annotateCurrentSpan("orderId", orderId)
+        const { amount, lines } = yield* price(request)
+        const payment = yield* authorize(
+          new Authorize({ orderId, amount, currency: request.currency, cardToken: request.cardToken })
+        )
+        const event = new OrderPlaced({
+          orderId,
+          customerId: request.customerId,
+          items: lines,
+          amount,
+          currency: request.currency,
+          authorizationId: payment.authorizationId
+        })
+        const headers = yield* traceHeaders
+        return yield* idempotency.run(
+          { key, request: { endpoint: "checkout", body: request }, success: CheckoutAccepted },
+          Effect.gen(function*() {
+            yield* repo.insertLedger(event)
+            yield* repo.insertEvent(OrderPlaced, event, headers)
+            return new CheckoutAccepted({ orderId })
+          })
+        ).pipe(
+          // Nothing was written, but the card is authorized: release the hold (best effort).
+          Effect.tapDefect(() =>
+            payments.payments.void({
+              path: { authorization_id: payment.authorizationId },
+              headers: { "idempotency-key": IdempotencyKey.make(`checkout:${orderId}:void`) }
+            }).pipe(
+              Effect.timeout(paymentsTimeout),
+              Effect.catchAllCause((cause) => Effect.logError("could not void the authorization of a failed checkout", cause))
+            )
+          )
+        )
+      }).pipe(Effect.withSpan("Checkout.checkout"))
+
+    const getOrder = (orderId: OrderId) =>
+      repo.find(orderId).pipe(
+        Effect.flatMap(Option.match({
+          onNone: () => Effect.fail(new OrderNotFound({ orderId, message: `order ${orderId} does not exist` })),
+          onSome: Effect.succeed
+        })),
+        Effect.withSpan("Checkout.getOrder")
+      )
+
+    const cancelOrder = (key: IdempotencyKey, orderId: OrderId, request: CancelCheckout) =>
+      Effect.gen(function*() {
+        const headers = yield* traceHeaders
+        return yield* idempotency.run(
+          { key, request: { endpoint: "cancelOrder", orderId, body: request }, success: CheckoutAccepted },
+          Effect.gen(function*() {
+            const order = yield* getOrder(orderId)
+            const [first, ...rest] = order.items
+            yield* repo.insertEvent(
+              OrderCancellationRequested,
+              new OrderCancellationRequested({
+                orderId,
+                customerId: order.customerId,
+                items: [first!, ...rest],
+                amount: order.amount,
+                currency: order.currency,
+                authorizationId: order.authorizationId,
+                reason: request.reason ?? "cancelled by the customer"
+              }),
+              headers
+            )
+            return new CheckoutAccepted({ orderId })
+          })
+        )
+      }).pipe(Effect.withSpan("Checkout.cancelOrder"))
+
+    return { checkout, getOrder, cancelOrder } as const
+  }),
+  dependencies: [LedgerRepo.Default, Idempotency.layer("edge.idempotency_keys")]
+}) {}

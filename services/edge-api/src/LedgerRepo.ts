@@ -1,0 +1,82 @@
+import {
+  type Currency,
+  OrderAggregateType,
+  OrderId,
+  OrderLine,
+  type OrderPlaced,
+  OrderView,
+  Sku
+} from "@ecommerce/contracts"
+import { SqlClient, SqlSchema } from "@effect/sql"
+import { Effect, Option, Schema } from "effect"
+
+/** bigint columns arrive as strings, timestamps as Dates. */
+const LedgerRow = Schema.Struct({
+  ...OrderView.fields,
+  amount: Schema.compose(Schema.NumberFromString, OrderView.fields.amount),
+  createdAt: Schema.DateFromSelf,
+  updatedAt: Schema.DateFromSelf
+})
+
+const PriceRow = Schema.Struct({
+  sku: Sku,
+  unitPrice: Schema.compose(Schema.NumberFromString, OrderLine.fields.unitPrice)
+})
+
+const encodeLines = Schema.encode(Schema.Array(OrderLine))
+
+/**
+ * The edge API's SQL on the shared tables (catalogue, order_ledger, outbox), one statement per
+ * function. SqlError is a defect past this point.
+ */
+export class LedgerRepo extends Effect.Service<LedgerRepo>()("@ecommerce/edge-api/LedgerRepo", {
+  effect: Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+
+    const prices = (currency: Currency, skus: ReadonlyArray<Sku>) =>
+      SqlSchema.findAll({
+        Request: Schema.Void,
+        Result: PriceRow,
+        execute: () =>
+          sql`select sku, unit_price::text as "unitPrice" from catalogue
+              where currency = ${currency} and ${sql.in("sku", skus)}`
+      })(undefined).pipe(Effect.orDie)
+
+    const insertLedger = (order: OrderPlaced) =>
+      Effect.flatMap(encodeLines(order.items), (items) =>
+        sql`
+          insert into order_ledger (order_id, customer_id, items, amount, currency, authorization_id)
+          values (${order.orderId}, ${order.customerId}, ${JSON.stringify(items)}::jsonb, ${order.amount},
+                  ${order.currency}, ${order.authorizationId})`).pipe(Effect.orDie)
+
+    /** An outbox row for the order aggregate; the statement trigger wakes the orchestrator on commit. */
+    const insertEvent = <A extends { readonly orderId: OrderId }, I>(
+      schema: Schema.Schema<A, I> & { readonly eventType: string },
+      event: A,
+      headers: Record<string, string>
+    ) =>
+      Effect.flatMap(Schema.encode(schema)(event), (payload) =>
+        sql`
+          insert into outbox (aggregate_type, aggregate_id, event_type, payload, headers)
+          values (${OrderAggregateType}, ${event.orderId}, ${schema.eventType}, ${JSON.stringify(payload)}::jsonb,
+                  ${JSON.stringify(headers)}::jsonb)`).pipe(Effect.orDie)
+
+    const find = SqlSchema.findOne({
+      Request: OrderId,
+      Result: LedgerRow,
+      execute: (orderId) =>
+        sql`select order_id as "orderId", customer_id as "customerId", items, amount::text as amount, currency,
+                   authorization_id as "authorizationId", status, reason, created_at as "createdAt",
+                   updated_at as "updatedAt"
+            from order_ledger where order_id = ${orderId}`
+    })
+
+    return {
+      prices,
+      insertLedger,
+      insertEvent,
+      find: (orderId: OrderId) =>
+        find(orderId).pipe(Effect.map(Option.map((row) => new OrderView(row))), Effect.orDie)
+    } as const
+  })
+}) {}

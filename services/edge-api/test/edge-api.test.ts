@@ -1,0 +1,220 @@
+import {
+  CancelCheckout,
+  CardToken,
+  Checkout,
+  CheckoutLine,
+  Currency,
+  CustomerId,
+  IdempotencyKey,
+  OrderCancellationRequested,
+  OrderId,
+  OrderPlaced,
+  Sku,
+  TestCards
+} from "@ecommerce/contracts"
+import { EdgeApiClient, PaymentsClient } from "@ecommerce/http-kit/clients"
+import { serverUrl, testServer, testToken } from "@ecommerce/http-kit/testing"
+import { TestDatabaseLive } from "@ecommerce/db/testing"
+import { PaymentsApiLive } from "@ecommerce/payments"
+import { expect, layer } from "@effect/vitest"
+import { HttpClient, HttpClientError, HttpClientRequest } from "@effect/platform"
+import { NodeHttpClient } from "@effect/platform-node"
+import { SqlClient } from "@effect/sql"
+import { Effect, Layer, Redacted, Schema } from "effect"
+import { randomUUID } from "node:crypto"
+import { inject } from "vitest"
+import { orderIdFor } from "../src/Checkout.ts"
+import { EdgeApiLive } from "../src/Http.ts"
+
+const adminUrl = inject("adminUrl")
+const template = inject("templateDatabase")
+
+/** The real payments service on its own port, seen by the edge API through its typed client. */
+const PaymentsLive = Layer.unwrapEffect(
+  Effect.map(serverUrl, (baseUrl) => PaymentsClient.layer({ baseUrl, token: testToken }))
+).pipe(Layer.provide(testServer({ api: PaymentsApiLive, role: "payments" })))
+
+const edgeClientFor = <E, R>(payments: Layer.Layer<PaymentsClient, E, R>) =>
+  Layer.unwrapEffect(Effect.map(serverUrl, (baseUrl) => EdgeApiClient.layer({ baseUrl, token: testToken }))).pipe(
+    Layer.provideMerge(testServer({ api: EdgeApiLive.pipe(Layer.provide(payments)), role: "edge_api" }))
+  )
+
+const TestLive = edgeClientFor(PaymentsLive).pipe(
+  Layer.provideMerge(NodeHttpClient.layerUndici),
+  Layer.provideMerge(TestDatabaseLive(adminUrl, template))
+)
+
+const newKey = () => IdempotencyKey.make(randomUUID())
+
+const order = (options: { card?: string; customer?: string; skus?: Array<[string, number]> } = {}) =>
+  new Checkout({
+    customerId: CustomerId.make(options.customer ?? "cust-42"),
+    items: (options.skus ?? [["MUG-BLUE", 2], ["SOCKS-3PACK", 1]]).map(([sku, quantity]) =>
+      new CheckoutLine({ sku: Sku.make(sku), quantity })
+    ) as unknown as readonly [CheckoutLine, ...Array<CheckoutLine>],
+    currency: Currency.make("EUR"),
+    cardToken: CardToken.make(options.card ?? TestCards.approved)
+  })
+
+const checkout = (request: Checkout, key = newKey()) =>
+  Effect.flatMap(EdgeApiClient, (client) =>
+    client.checkout.checkout({ headers: { "idempotency-key": key }, payload: request }))
+
+/** Everything the database holds for an order id, read as the superuser. */
+const written = (orderId: OrderId) =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const ledger = yield* sql<{ status: string; amount: string; authorizationId: string }>`
+      select status, amount::text as amount, authorization_id as "authorizationId"
+      from order_ledger where order_id = ${orderId}`
+    const outbox = yield* sql<{ aggregateType: string; eventType: string; payload: unknown; headers: Record<string, string> }>`
+      select aggregate_type as "aggregateType", event_type as "eventType", payload, headers
+      from outbox where aggregate_id = ${orderId} order by id`
+    const authorizations = yield* sql<{ status: string; amount: string }>`
+      select status, amount::text as amount from payments.authorizations where order_id = ${orderId}`
+    return { ledger, outbox, authorizations }
+  })
+
+layer(TestLive, { excludeTestServices: true })("edge API over HTTP", (it) => {
+  it.effect("checkout authorizes, then writes the ledger row and the OrderPlaced outbox row: 202", () =>
+    Effect.gen(function*() {
+      const client = yield* EdgeApiClient
+      const { orderId } = yield* checkout(order())
+      const rows = yield* written(orderId)
+      // 2 x 899 + 1 x 1250 from the seeded EUR catalogue.
+      expect(rows.ledger).toEqual([{ status: "PENDING", amount: "3048", authorizationId: expect.any(String) }])
+      expect(rows.authorizations).toEqual([{ status: "AUTHORIZED", amount: "3048" }])
+      expect(rows.outbox).toHaveLength(1)
+      const [event] = rows.outbox
+      expect(event).toMatchObject({ aggregateType: "order", eventType: "OrderPlaced" })
+      expect(event!.headers.traceparent).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/)
+      const payload = yield* Schema.decodeUnknown(OrderPlaced)(event!.payload)
+      expect(payload).toMatchObject({
+        orderId,
+        customerId: "cust-42",
+        amount: 3048,
+        currency: "EUR",
+        authorizationId: rows.ledger[0]!.authorizationId
+      })
+      expect(payload.items.map((line) => [line.sku, line.quantity, line.unitPrice])).toEqual([
+        ["MUG-BLUE", 2, 899],
+        ["SOCKS-3PACK", 1, 1250]
+      ])
+      const view = yield* client.checkout.getOrder({ path: { order_id: orderId } })
+      expect(view).toMatchObject({ orderId, status: "PENDING", reason: null, amount: 3048 })
+    }))
+
+  it.effect("a declined card answers 402 and writes nothing", () =>
+    Effect.gen(function*() {
+      const key = newKey()
+      const error = yield* Effect.flip(checkout(order({ card: TestCards.declined }), key))
+      expect(error).toMatchObject({ _tag: "PaymentDeclined", stage: "authorization" })
+      expect(yield* written(orderIdFor(key))).toEqual({ ledger: [], outbox: [], authorizations: [] })
+    }))
+
+  it.effect("an unknown sku answers 422 naming it, before any authorization", () =>
+    Effect.gen(function*() {
+      const key = newKey()
+      const error = yield* Effect.flip(checkout(order({ skus: [["MUG-BLUE", 1], ["NO-SUCH-THING", 1]] }), key))
+      expect(error).toMatchObject({ _tag: "UnknownSku", sku: "NO-SUCH-THING", currency: "EUR" })
+      expect(yield* written(orderIdFor(key))).toEqual({ ledger: [], outbox: [], authorizations: [] })
+    }))
+
+  it.effect("same key replays the order, concurrent duplicates included; other body is 422", () =>
+    Effect.gen(function*() {
+      const key = newKey()
+      const request = order()
+      const results = yield* Effect.all(Array.from({ length: 5 }, () => checkout(request, key)), {
+        concurrency: "unbounded"
+      })
+      expect(new Set(results.map((r) => r.orderId)).size).toBe(1)
+      expect((yield* checkout(request, key)).orderId).toBe(results[0]!.orderId)
+      const rows = yield* written(results[0]!.orderId)
+      expect([rows.ledger.length, rows.outbox.length, rows.authorizations.length]).toEqual([1, 1, 1])
+      const reused = yield* Effect.flip(checkout(order({ skus: [["MUG-BLUE", 5]] }), key))
+      expect(reused._tag).toBe("IdempotencyKeyReused")
+      // Other items, same total: payments cannot tell, the edge's own record can.
+      const sameTotal = yield* Effect.flip(checkout(order({ skus: [["SOCKS-3PACK", 1], ["MUG-BLUE", 2]] }), key))
+      expect(sameTotal._tag).toBe("IdempotencyKeyReused")
+      const after = yield* written(results[0]!.orderId)
+      expect([after.ledger.length, after.outbox.length, after.authorizations[0]!.status]).toEqual([1, 1, "AUTHORIZED"])
+    }))
+
+  it.effect("a transaction killed between the ledger and outbox inserts leaves neither row", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      // The outbox refuses this one customer, so the ledger insert succeeds and the outbox insert fails.
+      yield* sql`alter table outbox add constraint test_refuse_poison check (payload->>'customerId' <> 'cust-poison')`
+      const key = newKey()
+      const error = yield* Effect.flip(checkout(order({ customer: "cust-poison" }), key))
+      expect(error instanceof HttpClientError.ResponseError && error.response.status).toBe(500)
+      const rows = yield* written(orderIdFor(key))
+      expect(rows.ledger).toEqual([])
+      expect(rows.outbox).toEqual([])
+      // The authorization made before the transaction is released, not left open.
+      expect(rows.authorizations).toEqual([{ status: "VOIDED", amount: "3048" }])
+      const sqlKeys = yield* sql`select 1 from edge.idempotency_keys where key = ${key}`
+      expect(sqlKeys).toEqual([])
+    }))
+
+  it.effect("cancel writes an OrderCancellationRequested row with the order's data: 202", () =>
+    Effect.gen(function*() {
+      const client = yield* EdgeApiClient
+      const { orderId } = yield* checkout(order())
+      const accepted = yield* client.checkout.cancelOrder({
+        path: { order_id: orderId },
+        headers: { "idempotency-key": newKey() },
+        payload: new CancelCheckout({ reason: "changed my mind" })
+      })
+      expect(accepted.orderId).toBe(orderId)
+      const rows = yield* written(orderId)
+      expect(rows.outbox.map((row) => row.eventType)).toEqual(["OrderPlaced", "OrderCancellationRequested"])
+      const payload = yield* Schema.decodeUnknown(OrderCancellationRequested)(rows.outbox[1]!.payload)
+      expect(payload).toMatchObject({ orderId, amount: 3048, reason: "changed my mind", authorizationId: rows.ledger[0]!.authorizationId })
+    }))
+
+  it.effect("an unknown order is OrderNotFound for get and cancel, and cancel writes nothing", () =>
+    Effect.gen(function*() {
+      const client = yield* EdgeApiClient
+      const orderId = OrderId.make(randomUUID())
+      expect((yield* Effect.flip(client.checkout.getOrder({ path: { order_id: orderId } })))._tag).toBe("OrderNotFound")
+      const error = yield* Effect.flip(client.checkout.cancelOrder({
+        path: { order_id: orderId },
+        headers: { "idempotency-key": newKey() },
+        payload: new CancelCheckout({})
+      }))
+      expect(error._tag).toBe("OrderNotFound")
+      expect((yield* written(orderId)).outbox).toEqual([])
+    }))
+
+  it.scoped("payments unreachable answers 503 UpstreamUnavailable and writes nothing", () =>
+    Effect.gen(function*() {
+      const nowhere = PaymentsClient.layer({ baseUrl: "http://127.0.0.1:1", token: testToken })
+      const context = yield* Layer.buildWithScope(edgeClientFor(nowhere), yield* Effect.scope)
+      const client = yield* Effect.provide(EdgeApiClient, context)
+      const key = newKey()
+      const error = yield* Effect.flip(client.checkout.checkout({ headers: { "idempotency-key": key }, payload: order() }))
+      expect(error).toMatchObject({ _tag: "UpstreamUnavailable", service: "payments" })
+      expect(yield* written(orderIdFor(key))).toEqual({ ledger: [], outbox: [], authorizations: [] })
+    }))
+
+  it.effect("401 without or with a wrong token; 400 naming the field", () =>
+    Effect.gen(function*() {
+      const baseUrl = yield* serverUrl
+      const wrong = yield* Effect.flip(
+        checkout(order()).pipe(Effect.provide(EdgeApiClient.layer({ baseUrl, token: Redacted.make("nope") })))
+      )
+      expect(wrong._tag).toBe("Unauthorized")
+      const none = yield* HttpClient.execute(HttpClientRequest.get(`${baseUrl}/orders/${randomUUID()}`))
+      expect(none.status).toBe(401)
+      const bad = yield* HttpClient.execute(
+        HttpClientRequest.post(`${baseUrl}/checkout`).pipe(
+          HttpClientRequest.bearerToken(testToken),
+          HttpClientRequest.setHeader("idempotency-key", randomUUID()),
+          HttpClientRequest.bodyUnsafeJson({ customerId: "c-1", items: [], currency: "EUR", cardToken: "tok_visa" })
+        )
+      )
+      expect(bad.status).toBe(400)
+      expect(((yield* bad.json) as { message: string }).message).toContain("items")
+    }))
+})
