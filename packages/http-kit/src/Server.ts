@@ -1,4 +1,4 @@
-import type { ServiceRole } from "@ecommerce/db"
+import { ServiceDatabase, type ServiceRole } from "@ecommerce/db"
 import type { HttpApi, HttpApp } from "@effect/platform"
 import { HttpApiBuilder, HttpMiddleware, HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
@@ -6,7 +6,6 @@ import { Config, Effect, Layer } from "effect"
 import { createServer } from "node:http"
 import { BearerAuthLive } from "./BearerAuth.ts"
 import { Chaos, chaosMiddleware } from "./Chaos.ts"
-import { ServiceDatabase } from "./ServiceDatabase.ts"
 import { malformedBodyMiddleware } from "./MalformedBody.ts"
 
 /** A service's listen port setting, e.g. `servicePort("INVENTORY_PORT", 3001)`. */

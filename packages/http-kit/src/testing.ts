@@ -2,7 +2,7 @@
  * Test support: a service's HttpApi served on a free loopback port against the per-file test
  * database, logged in as the service's own role, plus the base URL to point a client at.
  */
-import { rolePassword, type ServiceRole } from "@ecommerce/db"
+import { rolePassword, type ServiceRole, withCredentials } from "@ecommerce/db"
 import { TestDatabase } from "@ecommerce/db/testing"
 import type { HttpApi } from "@effect/platform"
 import { HttpServer } from "@effect/platform"
@@ -11,7 +11,6 @@ import { Effect, Layer, Logger, LogLevel, Redacted } from "effect"
 import { BearerAuth } from "./BearerAuth.ts"
 import { Chaos, type ChaosSettings } from "./Chaos.ts"
 import { serveApi } from "./Server.ts"
-import { withCredentials } from "./ServiceDatabase.ts"
 
 export const testToken = Redacted.make("test-service-token")
 

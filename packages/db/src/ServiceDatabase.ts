@@ -1,6 +1,7 @@
-import { PgLive, rolePassword, type ServiceRole } from "@ecommerce/db"
 import { ConfigProvider, Effect, Layer, Option, Redacted } from "effect"
-import { DatabaseConfig } from "@ecommerce/db"
+import { DatabaseConfig } from "./DatabaseConfig.ts"
+import { PgLive } from "./PgLive.ts"
+import { rolePassword, type ServiceRole } from "./Roles.ts"
 
 /**
  * The connection pool of one service, logged in as its own role (see `npm run db:roles`). Where the

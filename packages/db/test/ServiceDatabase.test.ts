@@ -1,9 +1,9 @@
-import { TestDatabase, TestDatabaseLive } from "@ecommerce/db/testing"
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
 import { ConfigProvider, Effect, Layer } from "effect"
 import { inject } from "vitest"
 import { ServiceDatabase } from "../src/ServiceDatabase.ts"
+import { TestDatabase, TestDatabaseLive } from "../src/testing.ts"
 
 const adminUrl = inject("adminUrl")
 const template = inject("templateDatabase")
