@@ -1,0 +1,37 @@
+import { Config } from "effect"
+import { randomBytes } from "node:crypto"
+import { hostname } from "node:os"
+
+const positiveInteger = (name: string, fallback: number) =>
+  Config.integer(name).pipe(
+    Config.validate({ message: "must be a positive integer", validation: (n) => n > 0 }),
+    Config.withDefault(fallback)
+  )
+
+const nonNegativeInteger = (name: string, fallback: number) =>
+  Config.integer(name).pipe(
+    Config.validate({ message: "must be an integer >= 0", validation: (n) => n >= 0 }),
+    Config.withDefault(fallback)
+  )
+
+/** Every setting of one orchestrator replica; the README's settings table mirrors this. */
+export const WorkerConfig = Config.all({
+  workerId: Config.string("WORKER_ID").pipe(
+    Config.withDefault(`${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`)
+  ),
+  concurrency: positiveInteger("WORKER_CONCURRENCY", 16),
+  pollIntervalMs: positiveInteger("POLL_INTERVAL_MS", 5_000),
+  leaseMs: Config.integer("LEASE_MS").pipe(
+    Config.validate({ message: "must be an integer >= 300 (heartbeats run every LEASE_MS / 3)", validation: (n) => n >= 300 }),
+    Config.withDefault(5_000)
+  ),
+  maxAttempts: positiveInteger("MAX_ATTEMPTS", 10),
+  retryBaseMs: positiveInteger("RETRY_BASE_MS", 1_000),
+  retryMaxMs: positiveInteger("RETRY_MAX_MS", 300_000),
+  handlerTimeoutMs: positiveInteger("HANDLER_TIMEOUT_MS", 300_000),
+  shutdownGraceMs: nonNegativeInteger("SHUTDOWN_GRACE_MS", 10_000),
+  listenProbeMs: positiveInteger("LISTEN_PROBE_MS", 10_000),
+  maxPayloadBytes: positiveInteger("MAX_PAYLOAD_BYTES", 1_048_576)
+})
+
+export type WorkerConfig = Config.Config.Success<typeof WorkerConfig>

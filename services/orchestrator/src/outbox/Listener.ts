@@ -1,0 +1,102 @@
+import { pgClientOptions, type DatabaseConfig } from "@ecommerce/db"
+import { Data, Deferred, Duration, Effect, Exit, Random } from "effect"
+import pg from "pg"
+
+export const channel = "order_events"
+
+class ListenerLost extends Data.TaggedError("ListenerLost")<{ readonly reason: string }> {}
+
+export interface ListenerOptions {
+  readonly db: DatabaseConfig
+  readonly applicationName: string
+  readonly probeIntervalMs: number
+  /** Called for every notification (payload ignored: NOTIFY is only a hint) and after each (re)connect. */
+  readonly wake: () => void
+}
+
+const reason = (cause: unknown) => (cause instanceof Error ? cause.message : String(cause))
+
+/**
+ * One LISTEN session on a dedicated connection. It never succeeds: it fails with ListenerLost when
+ * the connection errors, ends, or stops answering the liveness probe (a half-open socket raises no
+ * error on its own). We use `pg` directly: the @effect/sql-pg 0.53 listen stream drops notifications
+ * with an empty payload (a bare `NOTIFY order_events`) and hangs when its connection is killed.
+ */
+const session = (options: ListenerOptions, onConnected: Effect.Effect<void>) =>
+  Effect.gen(function*() {
+    const lost = yield* Deferred.make<never, ListenerLost>()
+    const fail = (why: string) => Deferred.unsafeDone(lost, Exit.fail(new ListenerLost({ reason: why })))
+    const client = yield* Effect.acquireRelease(
+      Effect.tryPromise({
+        try: async () => {
+          const client = new pg.Client({
+            ...pgClientOptions(options.db),
+            application_name: options.applicationName,
+            keepAlive: true,
+            connectionTimeoutMillis: 5_000
+          })
+          client.on("error", (error) => fail(error.message))
+          client.on("end", () => fail("connection ended"))
+          client.on("notification", () => options.wake())
+          try {
+            await client.connect()
+            await client.query(`LISTEN ${channel}`)
+          } catch (error) {
+            await client.end().catch(() => {})
+            throw error
+          }
+          return client
+        },
+        catch: (cause) => new ListenerLost({ reason: reason(cause) })
+      }),
+      (client) => Effect.promise(() => client.end().catch(() => {})).pipe(Effect.timeout("1 second"), Effect.ignore)
+    )
+    yield* onConnected
+    const probe = Effect.tryPromise({
+      try: () => client.query("select 1"),
+      catch: (cause) => new ListenerLost({ reason: `liveness probe failed: ${reason(cause)}` })
+    }).pipe(
+      Effect.timeoutFail({
+        duration: Duration.millis(Math.max(1_000, Math.min(options.probeIntervalMs, 5_000))),
+        onTimeout: () => new ListenerLost({ reason: "liveness probe got no answer (half-open connection?)" })
+      }),
+      Effect.zipRight(Effect.sleep(Duration.millis(options.probeIntervalMs))),
+      Effect.forever
+    )
+    return yield* Effect.raceFirst(Deferred.await(lost), Effect.zipRight(Effect.sleep(Duration.millis(options.probeIntervalMs)), probe))
+  }).pipe(Effect.scoped)
+
+/**
+ * Keeps a LISTEN session up for the life of the worker. Reconnects with jittered exponential
+ * backoff (250 ms doubling to 30 s), re-issues LISTEN, and wakes the worker after every (re)connect
+ * so it polls at once for whatever was committed while it was deaf. Logs once per state change,
+ * not once per try. While it is down the worker runs on polling alone.
+ */
+export const runListener = (options: ListenerOptions & { readonly pollIntervalMs: number }) =>
+  Effect.gen(function*() {
+    let state: "starting" | "up" | "down" = "starting"
+    let failures = 0
+    const onConnected = Effect.suspend(() => {
+      const previous = state
+      state = "up"
+      failures = 0
+      options.wake()
+      return previous === "down"
+        ? Effect.logInfo(`LISTEN ${channel} re-established; polling once to catch up`)
+        : Effect.logInfo(`LISTEN ${channel} established`)
+    })
+    while (true) {
+      const lost = yield* Effect.flip(session(options, onConnected))
+      const message = lost.reason
+      if (state !== "down") {
+        yield* Effect.logWarning(
+          `LISTEN ${channel} is down (${message}); reconnecting with backoff, polling every ${options.pollIntervalMs} ms meanwhile`
+        )
+        state = "down"
+      }
+      failures++
+      const ceiling = Math.min(30_000, 250 * 2 ** Math.min(failures - 1, 10))
+      const jitter = yield* Random.next
+      yield* Effect.sleep(Duration.millis(ceiling / 2 + jitter * (ceiling / 2)))
+    }
+  })

@@ -1,0 +1,153 @@
+import { SqlClient } from "@effect/sql"
+import type { SqlError } from "@effect/sql/SqlError"
+import { Effect, Schema } from "effect"
+
+const ClaimedRow = Schema.Struct({
+  id: Schema.String,
+  event_id: Schema.String,
+  aggregate_type: Schema.String,
+  aggregate_id: Schema.String,
+  event_type: Schema.String,
+  payload: Schema.Unknown,
+  headers: Schema.Unknown,
+  attempts: Schema.Number,
+  lease_token: Schema.String,
+  created_at: Schema.DateFromSelf
+})
+export type ClaimedRow = typeof ClaimedRow.Type
+const decodeClaimed = Schema.decodeUnknown(Schema.Array(ClaimedRow))
+
+/** What a finished run writes back. `pending` means "retry after delayMs". */
+export interface Completion {
+  readonly id: string
+  readonly leaseToken: string
+  readonly status: "done" | "pending" | "dead"
+  readonly delayMs: number
+  readonly error: string | null
+}
+
+export interface CompletionResult {
+  readonly id: string
+  /** A later event of the same aggregate is waiting: worth claiming now. */
+  readonly unblocksSuccessor: boolean
+}
+
+/**
+ * The outbox's processing statements, one statement each. Infrastructure errors are returned
+ * (not turned into defects) because the worker's loops decide how to ride out an outage.
+ */
+export const makeOutboxRepo = (sql: SqlClient.SqlClient, options: { readonly workerId: string; readonly leaseMs: number }) => {
+  /**
+   * Claims up to `limit` runnable events and leases them to this worker, in one statement:
+   * `outbox_claim` (migrations/0003) holds the SKIP LOCKED query, its fence, the per-aggregate
+   * ordering rule (a row runs only when no earlier row of its aggregate is pending, waiting for a
+   * retry, or processing; done and dead rows do not block) and the reasons for its shape.
+   */
+  const claim = (limit: number): Effect.Effect<ReadonlyArray<ClaimedRow>, SqlError> =>
+    sql`
+      select id::text as id, event_id::text as event_id, aggregate_type, aggregate_id, event_type,
+             payload, headers, attempts, lease_token::text as lease_token, created_at
+      from outbox_claim(${options.workerId}, ${limit}, ${options.leaseMs})`.pipe(
+      Effect.flatMap((rows) => Effect.orDie(decodeClaimed(rows))),
+      Effect.map((rows) => [...rows].sort((a, b) => Number(a.id) - Number(b.id)))
+    )
+
+  /**
+   * Writes the outcome of many runs in one statement. Each row is guarded by its lease token:
+   * a worker that lost its lease (expired and re-claimed elsewhere) updates nothing.
+   */
+  const complete = (batch: ReadonlyArray<Completion>): Effect.Effect<ReadonlyArray<CompletionResult>, SqlError> =>
+    batch.length === 0
+      ? Effect.succeed([])
+      : sql<{ id: string; unblocks_successor: boolean }>`
+      update outbox o
+      set status = t.status,
+          available_at = case when t.status = 'pending'
+                              then now() + t.delay_ms * interval '1 millisecond'
+                              else o.available_at end,
+          last_error = coalesce(t.error, o.last_error),
+          processed_at = case when t.status = 'pending' then null else now() end,
+          locked_by = null,
+          locked_until = null,
+          lease_token = null
+      from unnest(
+        ${batch.map((c) => c.id)}::bigint[],
+        ${batch.map((c) => c.leaseToken)}::uuid[],
+        ${batch.map((c) => c.status)}::text[],
+        ${batch.map((c) => c.delayMs)}::bigint[],
+        ${batch.map((c) => c.error)}::text[]
+      ) as t(id, lease_token, status, delay_ms, error)
+      where o.id = t.id
+        and o.status = 'processing'
+        and o.lease_token = t.lease_token
+      returning o.id::text as id,
+        t.status <> 'pending' and exists (
+          select 1 from outbox later
+          where later.aggregate_id = o.aggregate_id and later.id > o.id and later.status = 'pending'
+        ) as unblocks_successor`.pipe(
+        Effect.map((rows) => rows.map((row) => ({ id: row.id, unblocksSuccessor: row.unblocks_successor })))
+      )
+
+  /** Keeps the leases of running handlers alive; returns the ids still held. */
+  const extendLeases = (
+    held: ReadonlyArray<{ readonly id: string; readonly leaseToken: string }>
+  ): Effect.Effect<ReadonlySet<string>, SqlError> =>
+    held.length === 0
+      ? Effect.succeed(new Set())
+      : sql<{ id: string }>`
+      update outbox o
+      set locked_until = now() + ${options.leaseMs} * interval '1 millisecond'
+      from unnest(${held.map((h) => h.id)}::bigint[], ${held.map((h) => h.leaseToken)}::uuid[]) as t(id, lease_token)
+      where o.id = t.id and o.status = 'processing' and o.lease_token = t.lease_token
+      returning o.id::text as id`.pipe(Effect.map((rows) => new Set(rows.map((row) => row.id))))
+
+  /**
+   * Hands unfinished runs back at shutdown without counting the attempt: the claim counted it,
+   * and a run that was cut short by a deploy should not push an event towards `dead`.
+   */
+  const release = (
+    held: ReadonlyArray<{ readonly id: string; readonly leaseToken: string }>
+  ): Effect.Effect<number, SqlError> =>
+    held.length === 0
+      ? Effect.succeed(0)
+      : sql`
+      update outbox o
+      set status = 'pending',
+          attempts = greatest(o.attempts - 1, 0),
+          available_at = now(),
+          locked_by = null,
+          locked_until = null,
+          lease_token = null
+      from unnest(${held.map((h) => h.id)}::bigint[], ${held.map((h) => h.leaseToken)}::uuid[]) as t(id, lease_token)
+      where o.id = t.id and o.status = 'processing' and o.lease_token = t.lease_token
+      returning o.id`.pipe(Effect.map((rows) => rows.length))
+
+  /**
+   * Returns rows whose lease expired (their worker crashed or stalled) to `pending`, or to `dead`
+   * once they have used MAX_ATTEMPTS: an event that kills its worker every time must not loop forever.
+   * The stalled worker, if alive, finds its lease token gone and its writes rejected.
+   */
+  const reapExpired = (maxAttempts: number): Effect.Effect<ReadonlyArray<{ id: string; status: string }>, SqlError> =>
+    sql<{ id: string; status: string }>`
+      with expired as materialized (
+        select id from outbox
+        where status = 'processing' and locked_until < now()
+        for update skip locked
+      )
+      update outbox o
+      set status = case when o.attempts >= ${maxAttempts} then 'dead' else 'pending' end,
+          last_error = format('lease held by %s expired during attempt %s of %s (worker crashed or stalled)',
+                              o.locked_by, o.attempts, ${maxAttempts}::int),
+          processed_at = case when o.attempts >= ${maxAttempts} then now() else null end,
+          available_at = now(),
+          locked_by = null,
+          locked_until = null,
+          lease_token = null
+      from expired e
+      where o.id = e.id
+      returning o.id::text as id, o.status`
+
+  return { claim, complete, extendLeases, release, reapExpired } as const
+}
+
+export type OutboxRepo = ReturnType<typeof makeOutboxRepo>
