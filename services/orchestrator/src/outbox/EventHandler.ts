@@ -24,19 +24,29 @@ export class HandlerError extends Data.TaggedError("HandlerError")<{
   readonly cause?: unknown
 }> {}
 
+/**
+ * Not a failure: "run me again after `delayMs`". The event goes back to `pending` with that
+ * availability, its attempt is not counted, and it keeps blocking later events of its aggregate.
+ * Sagas use it to wait out a long backoff or an open circuit without holding a worker slot.
+ */
+export class Park extends Data.TaggedError("Park")<{
+  readonly delayMs: number
+  readonly reason: string
+}> {}
+
 /** The payload did not decode with the handler's Schema: never retried. */
 export class InvalidPayload extends Data.TaggedError("InvalidPayload")<{ readonly message: string }> {}
 
 export interface EventHandler {
   readonly eventType: string
   /** Decodes the payload with the handler's Schema, then handles it. */
-  readonly run: (event: OutboxEvent) => Effect.Effect<void, HandlerError | InvalidPayload>
+  readonly run: (event: OutboxEvent) => Effect.Effect<void, HandlerError | Park | InvalidPayload>
 }
 
 export const makeHandler = <A, I>(
   eventType: string,
   payload: Schema.Schema<A, I>,
-  handle: (event: OutboxEvent<A>) => Effect.Effect<void, HandlerError>
+  handle: (event: OutboxEvent<A>) => Effect.Effect<void, HandlerError | Park>
 ): EventHandler => {
   const decode = Schema.decodeUnknown(payload, { errors: "all" })
   return {

@@ -17,11 +17,14 @@ const ClaimedRow = Schema.Struct({
 export type ClaimedRow = typeof ClaimedRow.Type
 const decodeClaimed = Schema.decodeUnknown(Schema.Array(ClaimedRow))
 
-/** What a finished run writes back. `pending` means "retry after delayMs". */
+/**
+ * What a finished run writes back. `pending` means "retry after delayMs"; `parked` means "run again
+ * after delayMs" without counting the attempt.
+ */
 export interface Completion {
   readonly id: string
   readonly leaseToken: string
-  readonly status: "done" | "pending" | "dead"
+  readonly status: "done" | "pending" | "parked" | "dead"
   readonly delayMs: number
   readonly error: string | null
 }
@@ -61,12 +64,13 @@ export const makeOutboxRepo = (sql: SqlClient.SqlClient, options: { readonly wor
       ? Effect.succeed([])
       : sql<{ id: string; unblocks_successor: boolean }>`
       update outbox o
-      set status = t.status,
-          available_at = case when t.status = 'pending'
+      set status = case when t.status = 'parked' then 'pending' else t.status end,
+          attempts = case when t.status = 'parked' then greatest(o.attempts - 1, 0) else o.attempts end,
+          available_at = case when t.status in ('pending', 'parked')
                               then now() + t.delay_ms * interval '1 millisecond'
                               else o.available_at end,
           last_error = coalesce(t.error, o.last_error),
-          processed_at = case when t.status = 'pending' then null else now() end,
+          processed_at = case when t.status in ('pending', 'parked') then null else now() end,
           locked_by = null,
           locked_until = null,
           lease_token = null
@@ -81,7 +85,7 @@ export const makeOutboxRepo = (sql: SqlClient.SqlClient, options: { readonly wor
         and o.status = 'processing'
         and o.lease_token = t.lease_token
       returning o.id::text as id,
-        t.status <> 'pending' and exists (
+        t.status in ('done', 'dead') and exists (
           select 1 from outbox later
           where later.aggregate_id = o.aggregate_id and later.id > o.id and later.status = 'pending'
         ) as unblocks_successor`.pipe(

@@ -118,6 +118,16 @@ export const runWorker = Effect.gen(function*() {
       const failure = Cause.failureOption(exit.cause)
       if (Option.isSome(failure)) {
         const error = failure.value
+        if (error._tag === "Park") {
+          const parked: Completion = {
+            id: row.id,
+            leaseToken: row.lease_token,
+            status: "parked",
+            delayMs: Math.max(0, error.delayMs),
+            error: `parked: ${error.reason}`
+          }
+          return parked
+        }
         return error._tag === "HandlerError" && error.retryable
           ? yield* retryOrDead(row, error.message)
           : finished(row, "dead", error.message)
@@ -184,7 +194,7 @@ export const runWorker = Effect.gen(function*() {
   /** Wakes the fetcher when the earliest scheduled retry becomes due, instead of waiting for a poll. */
   const scheduleRetryWake = (batch: ReadonlyArray<Completion>) =>
     Effect.gen(function*() {
-      const delays = batch.filter((c) => c.status === "pending").map((c) => c.delayMs)
+      const delays = batch.filter((c) => c.status === "pending" || c.status === "parked").map((c) => c.delayMs)
       if (delays.length === 0) return
       const now = yield* Clock.currentTimeMillis
       const at = now + Math.min(...delays)
