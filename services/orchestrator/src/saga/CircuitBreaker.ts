@@ -1,0 +1,101 @@
+import { Clock, Effect, Ref } from "effect"
+import { StepFailure } from "./StepFailure.ts"
+
+export interface CircuitSettings {
+  /** Consecutive transient failures that open the circuit. */
+  readonly failureThreshold: number
+  /** How long an open circuit fails fast before letting one trial call through. */
+  readonly cooldownMs: number
+}
+
+type State =
+  | { readonly _tag: "closed"; readonly failures: number }
+  | { readonly _tag: "open"; readonly until: number }
+  | { readonly _tag: "half_open" }
+
+type Admission = { readonly _tag: "run"; readonly trial: boolean } | { readonly _tag: "reject"; readonly retryAfterMs: number }
+
+export interface CircuitBreaker {
+  readonly service: string
+  /** Runs the call unless the circuit is open; transient failures count, anything else resets. */
+  readonly protect: <A>(call: Effect.Effect<A, StepFailure>) => Effect.Effect<A, StepFailure>
+  readonly state: Effect.Effect<State["_tag"]>
+}
+
+/**
+ * A per-replica circuit breaker (no library for Effect 3 offers one; this is 60 lines). Open, it
+ * fails calls at once with a transient StepFailure carrying `retryAfterMs`, which the engine turns
+ * into a park: the saga waits without a worker slot instead of hammering a sick service. After the
+ * cool-down one trial call runs (half-open); its outcome closes or re-opens the circuit. Every
+ * change of state is logged once.
+ */
+export const makeCircuitBreaker = (service: string, settings: CircuitSettings) =>
+  Effect.gen(function*() {
+    const state = yield* Ref.make<State>({ _tag: "closed", failures: 0 })
+
+    const changed = (from: State["_tag"], to: State["_tag"], why: string) =>
+      from === to ? Effect.void : (to === "closed" ? Effect.logInfo : Effect.logWarning)(
+        `circuit ${service}: ${from} -> ${to} (${why})`
+      ).pipe(Effect.annotateLogs({ circuit: service, circuit_state: to }))
+
+    const admit = (now: number) =>
+      Ref.modify(state, (current): [Admission, State] => {
+        switch (current._tag) {
+          case "closed":
+            return [{ _tag: "run", trial: false }, current]
+          case "open":
+            return now >= current.until
+              ? [{ _tag: "run", trial: true }, { _tag: "half_open" }]
+              : [{ _tag: "reject", retryAfterMs: current.until - now }, current]
+          case "half_open":
+            // One trial at a time; the others come back once it has decided.
+            return [{ _tag: "reject", retryAfterMs: Math.min(1_000, settings.cooldownMs) }, current]
+        }
+      })
+
+    const record = (transientFailure: boolean) =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        const [from, to] = yield* Ref.modify(state, (current): [[State["_tag"], State["_tag"]], State] => {
+          if (!transientFailure) return [[current._tag, "closed"], { _tag: "closed", failures: 0 }]
+          const failures = current._tag === "closed" ? current.failures + 1 : settings.failureThreshold
+          const next: State = failures >= settings.failureThreshold
+            ? { _tag: "open", until: now + settings.cooldownMs }
+            : { _tag: "closed", failures }
+          return [[current._tag, next._tag], next]
+        })
+        yield* changed(
+          from,
+          to,
+          to === "open"
+            ? (from === "half_open" ? "the trial call failed" : `${settings.failureThreshold} transient failures in a row`) +
+              `; failing fast for ${settings.cooldownMs} ms`
+            : "a call succeeded"
+        )
+      })
+
+    const protect = <A>(call: Effect.Effect<A, StepFailure>): Effect.Effect<A, StepFailure> =>
+      Effect.gen(function*() {
+        const admission = yield* Effect.flatMap(Clock.currentTimeMillis, admit)
+        if (admission._tag === "reject") {
+          return yield* new StepFailure({
+            kind: "transient",
+            unknownOutcome: false,
+            errorTag: "CircuitOpen",
+            message: `${service}: circuit open, not calling for ${admission.retryAfterMs} ms`,
+            retryAfterMs: admission.retryAfterMs
+          })
+        }
+        if (admission.trial) yield* changed("open", "half_open", "cool-down over; one trial call")
+        return yield* call.pipe(
+          Effect.tapBoth({
+            onFailure: (failure) => record(failure.kind === "transient"),
+            onSuccess: () => record(false)
+          }),
+          // An interrupted trial call must not leave the circuit half-open for ever.
+          Effect.onInterrupt(() => admission.trial ? Ref.set(state, { _tag: "open", until: 0 }) : Effect.void)
+        )
+      })
+
+    return { service, protect, state: Effect.map(Ref.get(state), (s) => s._tag) } satisfies CircuitBreaker
+  })

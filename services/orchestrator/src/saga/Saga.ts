@@ -1,0 +1,84 @@
+import { type Duration, type Effect, Schema } from "effect"
+import type { SqlClient } from "@effect/sql"
+import type { SqlError } from "@effect/sql/SqlError"
+import type { RetryPolicy } from "./Retry.ts"
+import type { StepFailure } from "./StepFailure.ts"
+
+export type Phase = "forward" | "compensation"
+
+/** What a step's action or compensation receives. */
+export interface StepInput<Ctx> {
+  readonly sagaId: string
+  readonly context: Ctx
+  /** `<sagaId>:<step>:<phase>`: the same on every retry and after a crash, so a call applies once. */
+  readonly idempotencyKey: string
+}
+
+export interface Step<Ctx, R> {
+  readonly _tag: "Step"
+  readonly name: string
+  /** May return a new context, persisted with the step's success. */
+  readonly action: (input: StepInput<Ctx>) => Effect.Effect<Ctx | void, StepFailure, R>
+  /** Must be safe when there is nothing to undo: it also runs after an attempt of unknown outcome. */
+  readonly compensation?: (input: StepInput<Ctx>) => Effect.Effect<void, StepFailure, R>
+  readonly retry?: RetryPolicy
+  readonly compensationRetry?: RetryPolicy
+  /** Per-call timeout; SAGA_STEP_TIMEOUT_MS when absent. */
+  readonly timeout?: Duration.DurationInput
+}
+
+/** Steps run together; if one fails, the completed ones (and any of unknown outcome) are compensated. */
+export interface Parallel<Ctx, R> {
+  readonly _tag: "Parallel"
+  readonly steps: ReadonlyArray<Step<Ctx, R>>
+}
+
+export type Unit<Ctx, R> = Step<Ctx, R> | Parallel<Ctx, R>
+
+export const step = <Ctx, R>(definition: Omit<Step<Ctx, R>, "_tag">): Step<Ctx, R> => ({ _tag: "Step", ...definition })
+export const parallel = <Ctx, R>(...steps: ReadonlyArray<Step<Ctx, R>>): Parallel<Ctx, R> => ({ _tag: "Parallel", steps })
+
+export type EndState = "completed" | "compensated" | "needs_attention"
+
+/** The recorded and logged error shape: the root cause's message at the top. */
+export const SagaErrorRecordSchema = Schema.Struct({
+  message: Schema.String,
+  details: Schema.Struct({
+    saga: Schema.Struct({ id: Schema.String, type: Schema.String, step: Schema.String, state: Schema.String }),
+    errorTag: Schema.optional(Schema.String)
+  })
+})
+export type SagaErrorRecord = typeof SagaErrorRecordSchema.Type
+
+export interface Outcome {
+  readonly state: EndState
+  /** Why the saga did not complete (absent when it did). */
+  readonly error?: SagaErrorRecord
+}
+
+export interface SagaDefinition<Ctx, CtxEncoded, Payload, R> {
+  readonly type: string
+  /** The event that starts it; one saga per outbox event. */
+  readonly eventType: string
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the wire form is the payload schema's business
+  readonly payload: Schema.Schema<Payload, any>
+  readonly context: Schema.Schema<Ctx, CtxEncoded>
+  readonly initialContext: (payload: Payload) => Ctx
+  /**
+   * `backward` (the default): a permanent failure or exhausted retries compensate what was done.
+   * `forward`: the saga must go through; steps retry without end, a permanent failure needs attention.
+   */
+  readonly recovery?: "backward" | "forward"
+  readonly units: ReadonlyArray<Unit<Ctx, R>>
+  /** Runs in the transaction that records the end state (e.g. the ledger update). */
+  readonly finish: (context: Ctx, outcome: Outcome) => Effect.Effect<void, SqlError, SqlClient.SqlClient>
+}
+
+/** Sagas of any context and payload (each definition is invariant in them), needing R. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnySaga<R> = SagaDefinition<any, any, any, R>
+
+export const stepsOf = <Ctx, R>(units: ReadonlyArray<Unit<Ctx, R>>): ReadonlyArray<Step<Ctx, R>> =>
+  units.flatMap((unit) => unit._tag === "Step" ? [unit] : unit.steps)
+
+export const idempotencyKey = (sagaId: string, stepName: string, phase: Phase) => `${sagaId}:${stepName}:${phase}`

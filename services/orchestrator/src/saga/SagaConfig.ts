@@ -1,0 +1,26 @@
+import { Config } from "effect"
+
+const positiveInteger = (name: string, fallback: number) =>
+  Config.integer(name).pipe(
+    Config.validate({ message: "must be a positive integer", validation: (n) => n > 0 }),
+    Config.withDefault(fallback)
+  )
+
+/** Settings of the saga engine; docs/sagas.md lists them with their defaults. */
+export const SagaConfig = Config.all({
+  /** Overall deadline of a saga from its start; passing it starts compensation. */
+  sagaTimeoutMs: positiveInteger("SAGA_TIMEOUT_MS", 300_000),
+  /** Per-call timeout of a step that sets none itself; a timed-out call has an unknown outcome. */
+  stepTimeoutMs: positiveInteger("SAGA_STEP_TIMEOUT_MS", 10_000),
+  /** Retry delays up to this are slept in the handler; longer ones park the saga (no slot held). */
+  inlineRetryMaxMs: Config.integer("SAGA_INLINE_RETRY_MAX_MS").pipe(
+    Config.validate({ message: "must be an integer >= 0", validation: (n) => n >= 0 }),
+    Config.withDefault(2_000)
+  ),
+  circuitFailureThreshold: positiveInteger("CIRCUIT_FAILURE_THRESHOLD", 5),
+  circuitCooldownMs: positiveInteger("CIRCUIT_COOLDOWN_MS", 10_000),
+  /** In-flight sagas at a step this code does not define: refuse to start, or park them. */
+  unknownSteps: Config.literal("refuse", "park")("SAGA_UNKNOWN_STEPS").pipe(Config.withDefault("refuse" as const))
+})
+
+export type SagaConfig = Config.Config.Success<typeof SagaConfig>

@@ -1,0 +1,196 @@
+import { SqlClient } from "@effect/sql"
+import type { SqlError } from "@effect/sql/SqlError"
+import { Data, Effect, Option, Schema } from "effect"
+import type { EndState, Phase, SagaErrorRecord } from "./Saga.ts"
+
+const InstanceRow = Schema.Struct({
+  id: Schema.String,
+  saga_type: Schema.String,
+  state: Schema.Literal("running", "compensating", "completed", "compensated", "needs_attention"),
+  current_step: Schema.NullOr(Schema.String),
+  context: Schema.Unknown,
+  error: Schema.Unknown,
+  deadline_ms: Schema.Number
+})
+export type InstanceRow = typeof InstanceRow.Type
+
+const StepRow = Schema.Struct({
+  step: Schema.String,
+  phase: Schema.Literal("forward", "compensation"),
+  status: Schema.Literal("running", "waiting", "succeeded", "failed"),
+  attempts: Schema.Number,
+  outcome_unknown: Schema.Boolean,
+  last_error: Schema.NullOr(Schema.String),
+  ended_ms: Schema.NullOr(Schema.Number)
+})
+export type StepRow = typeof StepRow.Type
+
+const InFlightRow = Schema.Struct({
+  id: Schema.String,
+  saga_type: Schema.String,
+  state: Schema.String,
+  current_step: Schema.NullOr(Schema.String),
+  context: Schema.Unknown,
+  logged_steps: Schema.Array(Schema.String)
+})
+export type InFlightRow = typeof InFlightRow.Type
+
+/** Another run took the saga over (this run's outbox lease expired): stop writing. */
+export class SagaTakenOver extends Data.TaggedError("SagaTakenOver")<{ readonly sagaId: string }> {}
+
+const decodeRows = <A, I>(schema: Schema.Schema<A, I>) => (rows: ReadonlyArray<unknown>) =>
+  Effect.orDie(Schema.decodeUnknown(Schema.Array(schema))(rows))
+
+/** One fenced write per call: zero rows back means the run token is no longer ours. */
+const fenced = (sagaId: string) => (rows: ReadonlyArray<unknown>) =>
+  rows.length === 0 ? Effect.fail(new SagaTakenOver({ sagaId })) : Effect.void
+
+const instanceColumns = (sql: SqlClient.SqlClient) =>
+  sql`id::text as id, saga_type, state, current_step, context, error,
+      (extract(epoch from deadline_at) * 1000)::float8 as deadline_ms`
+
+/**
+ * The saga tables' statements, one statement each. Every write after `take` presents the run
+ * token that `take` wrote, and every state change names the state it leaves, so a stale run or a
+ * repeated write changes nothing.
+ */
+export const makeSagaRepo = (sql: SqlClient.SqlClient) => {
+  /** Starts the saga of an event unless it exists: a re-delivered event finds the first saga. */
+  const create = (input: {
+    readonly id: string
+    readonly type: string
+    readonly eventId: string
+    readonly aggregateId: string
+    readonly context: unknown
+    readonly deadlineMs: number
+  }): Effect.Effect<void, SqlError> =>
+    sql`
+      insert into saga_instances (id, saga_type, trigger_event_id, aggregate_id, context, deadline_at)
+      values (${input.id}, ${input.type}, ${input.eventId}, ${input.aggregateId},
+              ${JSON.stringify(input.context)}::jsonb, to_timestamp(${input.deadlineMs}::float8 / 1000))
+      on conflict (trigger_event_id) do nothing`.pipe(Effect.asVoid)
+
+  /** Takes the event's saga for this run: later writes of an older run no longer match. */
+  const take = (eventId: string, runToken: string): Effect.Effect<Option.Option<InstanceRow>, SqlError> =>
+    sql`
+      update saga_instances set run_token = ${runToken}, updated_at = now()
+      where trigger_event_id = ${eventId}
+      returning ${instanceColumns(sql)}`.pipe(
+      Effect.flatMap(decodeRows(InstanceRow)),
+      Effect.map((rows) => Option.fromNullable(rows[0]))
+    )
+
+  const steps = (sagaId: string): Effect.Effect<ReadonlyArray<StepRow>, SqlError> =>
+    sql`
+      select step, phase, status, attempts, outcome_unknown, last_error,
+             (extract(epoch from ended_at) * 1000)::float8 as ended_ms
+      from saga_steps where saga_id = ${sagaId}`.pipe(Effect.flatMap(decodeRows(StepRow)))
+
+  /**
+   * Records that attempt `attempt` of a step starts now, and points the saga at the step. The
+   * fence and the log write are one statement, so neither happens without the other.
+   */
+  const startAttempt = (
+    sagaId: string,
+    runToken: string,
+    stepName: string,
+    phase: Phase,
+    attempt: number
+  ): Effect.Effect<void, SqlError | SagaTakenOver> =>
+    sql`
+      with fence as (
+        update saga_instances set current_step = ${stepName}, updated_at = now()
+        where id = ${sagaId} and run_token = ${runToken} and state in ('running', 'compensating')
+        returning id
+      )
+      insert into saga_steps (saga_id, step, phase, status, attempts, started_at)
+      select id, ${stepName}, ${phase}, 'running', ${attempt}, now() from fence
+      on conflict (saga_id, step, phase) do update
+        set status = 'running', attempts = excluded.attempts, ended_at = null
+        where saga_steps.status <> 'succeeded'
+      returning 1`.pipe(Effect.flatMap(fenced(sagaId)))
+
+  /** The step succeeded; a new context, if the step produced one, is stored with it. */
+  const succeeded = (
+    sagaId: string,
+    runToken: string,
+    stepName: string,
+    phase: Phase,
+    context: Option.Option<unknown>
+  ): Effect.Effect<void, SqlError | SagaTakenOver> =>
+    sql`
+      with fence as (
+        update saga_instances
+        set context = coalesce(${Option.match(context, { onNone: () => null, onSome: (c) => JSON.stringify(c) })}::jsonb, context),
+            updated_at = now()
+        where id = ${sagaId} and run_token = ${runToken} and state in ('running', 'compensating')
+        returning id
+      )
+      update saga_steps set status = 'succeeded', ended_at = now(), last_error = null
+      from fence
+      where saga_steps.saga_id = fence.id and step = ${stepName} and phase = ${phase}
+      returning 1`.pipe(Effect.flatMap(fenced(sagaId)))
+
+  /** `waiting`: a retry comes later; `failed`: no more attempts. */
+  const failed = (
+    sagaId: string,
+    runToken: string,
+    stepName: string,
+    phase: Phase,
+    status: "waiting" | "failed",
+    error: string,
+    outcomeUnknown: boolean
+  ): Effect.Effect<void, SqlError | SagaTakenOver> =>
+    sql`
+      update saga_steps
+      set status = ${status}, ended_at = now(), last_error = ${error},
+          outcome_unknown = outcome_unknown or ${outcomeUnknown}
+      from saga_instances i
+      where saga_steps.saga_id = ${sagaId} and step = ${stepName} and phase = ${phase}
+        and i.id = saga_steps.saga_id and i.run_token = ${runToken} and i.state in ('running', 'compensating')
+      returning 1`.pipe(Effect.flatMap(fenced(sagaId)))
+
+  /** running -> compensating, with the reason; only once. */
+  const beginCompensation = (
+    sagaId: string,
+    runToken: string,
+    error: SagaErrorRecord
+  ): Effect.Effect<void, SqlError | SagaTakenOver> =>
+    sql`
+      update saga_instances set state = 'compensating', error = ${JSON.stringify(error)}::jsonb, updated_at = now()
+      where id = ${sagaId} and run_token = ${runToken} and state = 'running'
+      returning 1`.pipe(Effect.flatMap(fenced(sagaId)))
+
+  /** The end state; the caller wraps it in a transaction with the saga's own `finish`. */
+  const finish = (
+    sagaId: string,
+    runToken: string,
+    state: EndState,
+    error: SagaErrorRecord | undefined
+  ): Effect.Effect<void, SqlError | SagaTakenOver> =>
+    sql`
+      update saga_instances
+      set state = ${state}, error = coalesce(${error === undefined ? null : JSON.stringify(error)}::jsonb, error),
+          current_step = null, updated_at = now()
+      where id = ${sagaId} and run_token = ${runToken} and state in ('running', 'compensating')
+      returning 1`.pipe(Effect.flatMap(fenced(sagaId)))
+
+  const inFlight: Effect.Effect<ReadonlyArray<InFlightRow>, SqlError> =
+    sql`
+      select i.id::text as id, i.saga_type, i.state, i.current_step, i.context,
+             array(select distinct s.step from saga_steps s where s.saga_id = i.id) as logged_steps
+      from saga_instances i
+      where i.state in ('running', 'compensating')
+      order by i.created_at`.pipe(Effect.flatMap(decodeRows(InFlightRow)))
+
+  /** Deploy safety's escape hatch: sagas this code cannot continue go to an operator. */
+  const parkForAttention = (sagaId: string, error: SagaErrorRecord): Effect.Effect<boolean, SqlError> =>
+    sql`
+      update saga_instances set state = 'needs_attention', error = ${JSON.stringify(error)}::jsonb, updated_at = now()
+      where id = ${sagaId} and state in ('running', 'compensating')
+      returning 1`.pipe(Effect.map((rows) => rows.length === 1))
+
+  return { create, take, steps, startAttempt, succeeded, failed, beginCompensation, finish, inFlight, parkForAttention }
+}
+
+export type SagaRepo = ReturnType<typeof makeSagaRepo>

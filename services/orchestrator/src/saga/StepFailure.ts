@@ -1,0 +1,19 @@
+import { Data } from "effect"
+
+/**
+ * How one attempt of a step (or compensation) failed, after classification:
+ * - `transient`: retry with backoff (transport error, timeout, 5xx, 429, an open circuit);
+ * - `permanent`: the service said no (a typed 4xx from the contract), or retrying cannot help.
+ * `unknownOutcome` says the call may have been applied anyway (a timeout, a 5xx after the effect):
+ * such a step is compensated even though it never reported success.
+ */
+export class StepFailure extends Data.TaggedError("StepFailure")<{
+  readonly kind: "transient" | "permanent"
+  readonly message: string
+  readonly unknownOutcome: boolean
+  /** The `_tag` of the error that was classified, for reasons ("PaymentDeclined"). */
+  readonly errorTag: string
+  /** An open circuit knows when it will let a trial call through: do not retry before. */
+  readonly retryAfterMs?: number
+  readonly cause?: unknown
+}> {}

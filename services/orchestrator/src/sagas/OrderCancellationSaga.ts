@@ -1,0 +1,126 @@
+import { CancelOrder, IdempotencyKey, OrderCancellationRequested } from "@ecommerce/contracts"
+import type { SqlClient } from "@effect/sql"
+import { Effect, Schema } from "effect"
+import { type SagaDefinition, type Step, step } from "../saga/Saga.ts"
+import { StepFailure } from "../saga/StepFailure.ts"
+import { Downstream } from "./Downstream.ts"
+import { ledgerStatus, settleCancellation } from "./Ledger.ts"
+
+const key = (value: string) => IdempotencyKey.make(value)
+
+export const CancellationContext = Schema.Struct({
+  request: OrderCancellationRequested,
+  /** Decided by `checkOrder` from the ledger: cancel a confirmed order, or nothing to do. */
+  plan: Schema.optional(Schema.Literal("cancel", "already_cancelled"))
+})
+export type CancellationContext = typeof CancellationContext.Type
+
+const cancellationStep = (definition: Omit<Step<CancellationContext, Downstream | SqlClient.SqlClient>, "_tag">) =>
+  step(definition)
+
+const whenCancelling = <E, R>(context: CancellationContext, effect: Effect.Effect<void, E, R>) =>
+  context.plan === "cancel" ? effect : Effect.void
+
+/**
+ * OrderCancellationRequested runs after the order saga of the same order has ended (per-aggregate
+ * ordering). A confirmed order is cancelled, its stock released and its payment refunded; an
+ * order already cancelled is left alone. It is a forward-recovery saga: steps retry until they
+ * succeed, and a permanent refusal needs an operator (ledger NEEDS_ATTENTION).
+ */
+export const OrderCancellationSaga: SagaDefinition<
+  CancellationContext,
+  typeof CancellationContext.Encoded,
+  OrderCancellationRequested,
+  Downstream | SqlClient.SqlClient
+> = {
+  type: "OrderCancellationRequested",
+  eventType: OrderCancellationRequested.eventType,
+  payload: OrderCancellationRequested,
+  context: CancellationContext,
+  initialContext: (request) => ({ request }),
+  recovery: "forward",
+  units: [
+    cancellationStep({
+      name: "checkOrder",
+      action: ({ context }) =>
+        ledgerStatus(context.request.orderId).pipe(
+          Effect.orDie,
+          Effect.flatMap((status): Effect.Effect<CancellationContext, StepFailure> => {
+            if (status === "CONFIRMED") return Effect.succeed({ ...context, plan: "cancel" })
+            if (status === "CANCELLED") return Effect.succeed({ ...context, plan: "already_cancelled" })
+            return Effect.fail(
+              new StepFailure({
+                kind: "permanent",
+                unknownOutcome: false,
+                errorTag: "OrderNotCancellable",
+                message: `order ${context.request.orderId} is ${status ?? "not in the ledger"}; cannot cancel it automatically`
+              })
+            )
+          })
+        )
+    }),
+    cancellationStep({
+      name: "cancelOrder",
+      action: ({ context, idempotencyKey }) =>
+        whenCancelling(
+          context,
+          Effect.flatMap(Downstream, (d) =>
+            d.orders((client) =>
+              client.orders.cancel({
+                path: { order_id: context.request.orderId },
+                headers: { "idempotency-key": key(idempotencyKey) },
+                payload: new CancelOrder({ reason: context.request.reason.length > 0 ? context.request.reason : "cancelled by the customer" })
+              })
+            )).pipe(Effect.asVoid)
+        )
+    }),
+    cancellationStep({
+      name: "releaseStock",
+      action: ({ context, idempotencyKey }) =>
+        whenCancelling(
+          context,
+          Effect.flatMap(Downstream, (d) =>
+            d.inventory((client) =>
+              client.reservations.release({
+                path: { order_id: context.request.orderId },
+                headers: { "idempotency-key": key(idempotencyKey) }
+              })
+            )).pipe(Effect.asVoid)
+        )
+    }),
+    cancellationStep({
+      name: "refundPayment",
+      action: ({ context, idempotencyKey }) =>
+        whenCancelling(
+          context,
+          Effect.flatMap(Downstream, (d) =>
+            d.payments((client) =>
+              client.payments.refund({
+                path: { authorization_id: context.request.authorizationId },
+                headers: { "idempotency-key": key(idempotencyKey) }
+              }).pipe(
+                // Never captured: voiding releases the hold instead.
+                Effect.catchTag("PaymentStateConflict", (e) =>
+                  e.status === "VOIDED"
+                    ? Effect.void
+                    : e.status === "AUTHORIZED"
+                    ? client.payments.void({
+                      path: { authorization_id: context.request.authorizationId },
+                      headers: { "idempotency-key": key(`${idempotencyKey}:void`) }
+                    })
+                    : Effect.fail(e)),
+                Effect.asVoid
+              )
+            ))
+        )
+    })
+  ],
+  finish: (context, outcome) => {
+    if (outcome.state === "needs_attention") {
+      return settleCancellation(context.request.orderId, "NEEDS_ATTENTION", outcome.error?.message ?? "needs attention")
+    }
+    return context.plan === "cancel"
+      ? settleCancellation(context.request.orderId, "CANCELLED", context.request.reason.length > 0 ? context.request.reason : "cancelled by the customer")
+      : Effect.void
+  }
+}
