@@ -1,4 +1,4 @@
-import { CancelOrder, CreateOrder, IdempotencyKey, OrderPlaced, ReserveStock } from "@ecommerce/contracts"
+import { CancelOrder, CreateOrder, IdempotencyKey, OrderPlaced, ReservationLine, ReserveStock } from "@ecommerce/contracts"
 import { Effect } from "effect"
 import { type Outcome, type SagaDefinition, type Step, step } from "../saga/Saga.ts"
 import { Downstream } from "./Downstream.ts"
@@ -86,7 +86,10 @@ export const OrderPlacedSaga: SagaDefinition<OrderPlaced, typeof OrderPlaced.Enc
               headers: { "idempotency-key": key(idempotencyKey) },
               payload: new ReserveStock({
                 orderId: context.orderId,
-                items: context.items.map(({ quantity, sku }) => ({ sku, quantity })) as unknown as ReserveStock["items"]
+                items: [
+                  new ReservationLine({ sku: context.items[0].sku, quantity: context.items[0].quantity }),
+                  ...context.items.slice(1).map(({ quantity, sku }) => new ReservationLine({ sku, quantity }))
+                ]
               })
             })
           )).pipe(Effect.asVoid),

@@ -1,0 +1,256 @@
+import { TestDatabaseLive } from "@ecommerce/db/testing"
+import { expect, layer } from "@effect/vitest"
+import { SqlClient } from "@effect/sql"
+import { Cause, Effect, Exit, Layer, Option, Schedule } from "effect"
+import { randomUUID } from "node:crypto"
+import { inject } from "vitest"
+import type { EventHandler, OutboxEvent } from "../../src/outbox/EventHandler.ts"
+import { sagaHandler } from "../../src/saga/Engine.ts"
+import type { SagaDefinition } from "../../src/saga/Saga.ts"
+import type { SagaConfig } from "../../src/saga/SagaConfig.ts"
+import { SagaSettings } from "../../src/saga/SagaSettings.ts"
+import { type Downstream, DownstreamLive } from "../../src/sagas/Downstream.ts"
+import { OrderPlacedSaga } from "../../src/sagas/OrderPlacedSaga.ts"
+import { type Call, makeFakeServices, reply, type Script } from "../saga-fixtures/FakeServices.ts"
+import { insertLedgerRow, ledgerOf, newOrder, sagaOf, stepLogOf } from "../saga-fixtures/orderFixture.ts"
+
+const settings: SagaConfig = {
+  sagaTimeoutMs: 60_000,
+  stepTimeoutMs: 400,
+  // Every retry parks: the test re-delivers the event the way the worker would, without waiting.
+  inlineRetryMaxMs: 0,
+  circuitFailureThreshold: 1_000,
+  circuitCooldownMs: 1_000,
+  unknownSteps: "refuse"
+}
+
+/** Runs the handler like the worker: again after every Park, until it succeeds. */
+const drive = (handler: EventHandler, event: OutboxEvent, whileParked: Effect.Effect<unknown, unknown, SqlClient.SqlClient> = Effect.void) =>
+  Effect.gen(function*() {
+    let parks = 0
+    for (let run = 0; run < 100; run++) {
+      const exit = yield* Effect.exit(handler.run(event))
+      if (Exit.isSuccess(exit)) return parks
+      const failure = Cause.failureOption(exit.cause)
+      if (Option.isSome(failure) && failure.value._tag === "Park") {
+        parks++
+        yield* Effect.orDie(whileParked)
+        continue
+      }
+      return yield* Effect.dieMessage(`handler failed: ${Cause.pretty(exit.cause)}`)
+    }
+    return yield* Effect.dieMessage("the saga never finished")
+  })
+
+type OrderSaga = SagaDefinition<any, any, any, Downstream> // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const runOrderSaga = (
+  script: Script = () => undefined,
+  saga: OrderSaga = OrderPlacedSaga,
+  whileParked?: Effect.Effect<unknown, unknown, SqlClient.SqlClient>
+) =>
+  Effect.gen(function*() {
+    const order = newOrder()
+    yield* insertLedgerRow(order)
+    const fake = makeFakeServices(order, script)
+    const settingsLayer = Layer.succeed(SagaSettings, settings)
+    const handler = yield* sagaHandler(saga).pipe(
+      Effect.provide(DownstreamLive.pipe(Layer.provide(fake.layer), Layer.provide(settingsLayer))),
+      Effect.provide(settingsLayer)
+    )
+    const event: OutboxEvent = {
+      id: "1",
+      eventId: randomUUID(),
+      aggregateType: "order",
+      aggregateId: order.orderId,
+      eventType: "OrderPlaced",
+      payload: order,
+      headers: {},
+      attempt: 1,
+      createdAt: new Date()
+    }
+    const parks = yield* drive(handler, event, whileParked)
+    const saga_ = yield* sagaOf(event.eventId)
+    const ledger = yield* ledgerOf(order.orderId)
+    /** `<endpoint> <step>:<phase>`, with the saga id checked and stripped from the key. */
+    const trace = fake.calls.map((call: Call) => {
+      expect(call.key?.startsWith(`${saga_.id}:`)).toBe(true)
+      return `${call.endpoint} ${call.key?.slice(saga_.id.length + 1)}`
+    })
+    return { order, fake, handler, event, parks, saga: saga_, ledger, trace }
+  })
+
+const forward = {
+  createOrder: "POST /orders createOrder:forward",
+  reserveStock: "POST /reservations reserveStock:forward",
+  capturePayment: "POST /payments/capture capturePayment:forward",
+  confirmOrder: "POST /orders/confirmation confirmOrder:forward"
+}
+const undo = {
+  cancelOrder: "POST /orders/cancellation createOrder:compensation",
+  releaseStock: "DELETE /reservations reserveStock:compensation",
+  refund: "POST /payments/refund capturePayment:compensation",
+  void: "POST /payments/void authorization:compensation"
+}
+
+/** Answers calls to `endpoint` with `replies` in turn, then falls back to the default. */
+const onEndpoint = (endpoint: string, ...replies: ReadonlyArray<ReturnType<Script>>): Script => (call) =>
+  call.endpoint === endpoint ? replies[call.previous] : undefined
+
+const declined = reply.error(402, { _tag: "PaymentDeclined", stage: "capture", message: "declined" })
+
+layer(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")), { excludeTestServices: true })(
+  "OrderPlaced saga against test doubles of the services",
+  (it) => {
+    it.effect("happy path: four calls in order, one key per step and phase, ledger CONFIRMED", () =>
+      Effect.gen(function*() {
+        const run = yield* runOrderSaga()
+        expect(run.trace).toEqual([forward.createOrder, forward.reserveStock, forward.capturePayment, forward.confirmOrder])
+        expect(run.parks).toBe(0)
+        expect(run.ledger).toEqual({ status: "CONFIRMED", reason: null })
+        expect(run.saga.state).toBe("completed")
+        const log = yield* stepLogOf(run.saga.id)
+        expect(log.map((r) => [r.step, r.phase, r.status, r.attempts])).toEqual([
+          ["authorization", "forward", "succeeded", 1],
+          ["createOrder", "forward", "succeeded", 1],
+          ["reserveStock", "forward", "succeeded", 1],
+          ["capturePayment", "forward", "succeeded", 1],
+          ["confirmOrder", "forward", "succeeded", 1]
+        ])
+        // The event delivered again (a crash before the outbox row was marked done): no second saga, no call.
+        yield* drive(run.handler, run.event)
+        expect(run.fake.calls).toHaveLength(4)
+        const sql = yield* SqlClient.SqlClient
+        expect(yield* sql`select 1 from saga_instances where trigger_event_id = ${run.event.eventId}`).toHaveLength(1)
+      }))
+
+    for (const [step, endpoint] of Object.entries(forward)) {
+      it.effect(`transient failures of ${step} (503, then a transport error) are retried with the same key`, () =>
+        Effect.gen(function*() {
+          const path = endpoint.split(" ").slice(0, 2).join(" ")
+          const run = yield* runOrderSaga(onEndpoint(path, reply.unavailable, reply.transport))
+          const expected = Object.values(forward).flatMap((call) => call === endpoint ? [call, call, call] : [call])
+          expect(run.trace).toEqual(expected)
+          expect(run.parks).toBe(2)
+          expect(run.ledger).toEqual({ status: "CONFIRMED", reason: null })
+          const log = yield* stepLogOf(run.saga.id)
+          expect(log.find((r) => r.step === step)).toMatchObject({ status: "succeeded", attempts: 3, outcomeUnknown: true })
+        }))
+    }
+
+    it.effect("createOrder rejected (409): only the authorization is voided; CANCELLED", () =>
+      Effect.gen(function*() {
+        const run = yield* runOrderSaga(onEndpoint("POST /orders", reply.error(409, { _tag: "OrderConflict", orderId: randomUUID(), message: "other data" })))
+        expect(run.trace).toEqual([forward.createOrder, undo.void])
+        expect(run.ledger?.status).toBe("CANCELLED")
+        expect(run.saga.state).toBe("compensated")
+      }))
+
+    it.effect("out of stock (409): cancel the order, void the authorization, in that order; CANCELLED out of stock", () =>
+      Effect.gen(function*() {
+        const run = yield* runOrderSaga(onEndpoint(
+          "POST /reservations",
+          reply.error(409, { _tag: "InsufficientStock", orderId: randomUUID(), sku: "MUG-BLUE", requested: 2, available: 0, message: "no" })
+        ))
+        expect(run.trace).toEqual([forward.createOrder, forward.reserveStock, undo.cancelOrder, undo.void])
+        expect(run.ledger).toEqual({ status: "CANCELLED", reason: "out of stock" })
+        expect(run.saga.error).toMatchObject({
+          message: expect.stringContaining("InsufficientStock"),
+          details: { saga: { id: run.saga.id, type: "OrderPlaced", step: "reserveStock", state: "compensating" } }
+        })
+      }))
+
+    it.effect("capture declined (402): release, cancel, void in reverse order, no refund; CANCELLED payment declined", () =>
+      Effect.gen(function*() {
+        const run = yield* runOrderSaga(onEndpoint("POST /payments/capture", declined))
+        expect(run.trace).toEqual([
+          forward.createOrder, forward.reserveStock, forward.capturePayment,
+          undo.releaseStock, undo.cancelOrder, undo.void
+        ])
+        expect(run.ledger).toEqual({ status: "CANCELLED", reason: "payment declined" })
+      }))
+
+    it.effect("confirm rejected (409): refund, release, cancel, void; CANCELLED", () =>
+      Effect.gen(function*() {
+        const run = yield* runOrderSaga(onEndpoint(
+          "POST /orders/confirmation",
+          reply.error(409, { _tag: "OrderTransitionRejected", orderId: randomUUID(), status: "CANCELLED", requested: "CONFIRMED", message: "no" })
+        ))
+        expect(run.trace).toEqual([
+          forward.createOrder, forward.reserveStock, forward.capturePayment, forward.confirmOrder,
+          undo.refund, undo.releaseStock, undo.cancelOrder, undo.void
+        ])
+        expect(run.ledger?.status).toBe("CANCELLED")
+      }))
+
+    it.effect("capture times out on every attempt: its outcome is unknown, so it is refunded too", () =>
+      Effect.gen(function*() {
+        // Per-step override: two attempts for the capture instead of the named forwardRetry.
+        const saga: OrderSaga = {
+          ...OrderPlacedSaga,
+          units: OrderPlacedSaga.units.map((unit) =>
+            unit._tag === "Step" && unit.name === "capturePayment" ? { ...unit, retry: Schedule.recurs(1) } : unit
+          )
+        }
+        const run = yield* runOrderSaga(onEndpoint("POST /payments/capture", reply.never, reply.never), saga)
+        expect(run.trace).toEqual([
+          forward.createOrder, forward.reserveStock, forward.capturePayment, forward.capturePayment,
+          undo.refund, undo.releaseStock, undo.cancelOrder, undo.void
+        ])
+        const log = yield* stepLogOf(run.saga.id)
+        expect(log.find((r) => r.step === "capturePayment" && r.phase === "forward")).toMatchObject({
+          status: "failed",
+          attempts: 2,
+          outcomeUnknown: true
+        })
+        expect(run.ledger?.status).toBe("CANCELLED")
+        expect(run.ledger?.reason).toContain("no answer within 400 ms")
+      }))
+
+    it.effect("a compensation that fails transiently is retried; one rejected for good parks the saga NEEDS_ATTENTION and the rest still run", () =>
+      Effect.gen(function*() {
+        const script: Script = (call) => {
+          if (call.endpoint === "POST /payments/capture") return declined
+          if (call.endpoint === "DELETE /reservations" && call.previous === 0) return reply.unavailable
+          if (call.endpoint === "POST /orders/cancellation") {
+            return reply.error(422, { _tag: "IdempotencyKeyReused", message: "key used for another request" })
+          }
+          return undefined
+        }
+        const run = yield* runOrderSaga(script)
+        expect(run.trace).toEqual([
+          forward.createOrder, forward.reserveStock, forward.capturePayment,
+          undo.releaseStock, undo.releaseStock, undo.cancelOrder, undo.void
+        ])
+        expect(run.saga.state).toBe("needs_attention")
+        expect(run.saga.error).toEqual({
+          message: expect.stringContaining("IdempotencyKeyReused"),
+          details: {
+            saga: { id: run.saga.id, type: "OrderPlaced", step: "createOrder", state: "needs_attention" },
+            errorTag: "IdempotencyKeyReused"
+          }
+        })
+        expect(run.ledger?.status).toBe("NEEDS_ATTENTION")
+        const log = yield* stepLogOf(run.saga.id)
+        expect(log.filter((r) => r.phase === "compensation").map((r) => [r.step, r.status, r.attempts])).toEqual([
+          ["reserveStock", "succeeded", 2],
+          ["createOrder", "failed", 1],
+          ["authorization", "succeeded", 1]
+        ])
+      }))
+
+    it.effect("passing SAGA_TIMEOUT_MS while parked starts compensation: CANCELLED timed out", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        // The stock service answers 503 once; while the saga is parked, its deadline passes.
+        const run = yield* runOrderSaga(
+          onEndpoint("POST /reservations", reply.unavailable),
+          OrderPlacedSaga,
+          sql`update saga_instances set deadline_at = now() - interval '1 second' where state = 'running'`
+        )
+        expect(run.trace).toEqual([forward.createOrder, forward.reserveStock, undo.releaseStock, undo.cancelOrder, undo.void])
+        expect(run.ledger).toEqual({ status: "CANCELLED", reason: "timed out" })
+        expect(run.saga.error).toMatchObject({ details: { saga: { step: "reserveStock" }, errorTag: "SagaTimeout" } })
+      }))
+  }
+)
