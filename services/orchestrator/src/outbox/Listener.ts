@@ -49,7 +49,9 @@ const session = (options: ListenerOptions, onConnected: Effect.Effect<void>) =>
         },
         catch: (cause) => new ListenerLost({ reason: reason(cause) })
       }),
-      (client) => Effect.promise(() => client.end().catch(() => {})).pipe(Effect.timeout("1 second"), Effect.ignore)
+      // Releases run uninterruptibly; `interruptible` lets the time limit apply to a hung socket.
+      (client) =>
+        Effect.promise(() => client.end().catch(() => {})).pipe(Effect.interruptible, Effect.timeout("1 second"), Effect.ignore)
     )
     yield* onConnected
     const probe = Effect.tryPromise({

@@ -35,6 +35,13 @@ const toEvent = (row: ClaimedRow): OutboxEvent => ({
 const firstLine = (text: string) => text.split("\n")[0] ?? text
 
 /**
+ * A time limit that works inside a finalizer. Finalizers run uninterruptibly, and a timeout works
+ * by interrupting the effect it limits: without `interruptible` the limit would wait forever.
+ */
+const boundedInFinalizer = (duration: Duration.DurationInput) => <A, E, R>(self: Effect.Effect<A, E, R>) =>
+  Effect.timeout(Effect.interruptible(self), duration)
+
+/**
  * One replica's outbox loop. Fibers, all in this scope:
  * - fetcher: waits for a wake-up (NOTIFY, poll tick, freed capacity, retry timer), then claims
  *   batches sized to free capacity until a claim comes back short. Wake-ups go through a
@@ -313,7 +320,7 @@ export const runWorker = Effect.gen(function*() {
         yield* Effect.logInfo(`shutting down: waiting up to ${config.shutdownGraceMs} ms for ${running.size} running handler(s)`)
         yield* Effect.sync(() => running.size === 0).pipe(
           Effect.repeat({ until: (idle) => idle, schedule: Schedule.spaced("20 millis") }),
-          Effect.timeout(Duration.millis(config.shutdownGraceMs)),
+          boundedInFinalizer(Duration.millis(config.shutdownGraceMs)),
           Effect.ignore
         )
       }
@@ -321,10 +328,10 @@ export const runWorker = Effect.gen(function*() {
       yield* FiberSet.clear(handlerFibers)
       yield* Fiber.interrupt(flusherFiber)
       const remaining = [...batchBeingWritten, ...Chunk.toReadonlyArray(yield* Queue.takeAll(completions))]
-      const written = yield* repo.complete(remaining).pipe(Effect.timeout("5 seconds"), Effect.option)
-      const released = yield* repo.release(unfinished).pipe(Effect.timeout("5 seconds"), Effect.option)
+      const written = yield* repo.complete(remaining).pipe(boundedInFinalizer("5 seconds"), Effect.option)
+      const released = yield* repo.release(unfinished).pipe(boundedInFinalizer("5 seconds"), Effect.option)
       yield* Fiber.interrupt(heartbeatFiber)
-      yield* replicas.deregister.pipe(Effect.timeout("2 seconds"), Effect.ignore)
+      yield* replicas.deregister.pipe(boundedInFinalizer("2 seconds"), Effect.ignore)
       yield* Effect.logInfo(
         `worker stopped: wrote ${Option.match(written, { onNone: () => "no", onSome: (r) => String(r.length) })} final completion(s), ` +
           `released ${Option.match(released, { onNone: () => `none of ${unfinished.length} (their leases will expire)`, onSome: String })} unfinished event(s)`

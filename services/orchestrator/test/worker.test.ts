@@ -1,0 +1,230 @@
+import { SqlClient } from "@effect/sql"
+import { PgClient } from "@effect/sql-pg"
+import { TestDatabase, type TestDatabaseInfo, TestDatabaseLive } from "@ecommerce/db/testing"
+import { expect, layer } from "@effect/vitest"
+import { ConfigProvider, Effect, Layer, Redacted, Schedule } from "effect"
+import { inject } from "vitest"
+import { retryDelayMs } from "../src/outbox/Backoff.ts"
+import { EventHandlers } from "../src/outbox/EventHandler.ts"
+import { makeOutboxRepo } from "../src/outbox/OutboxRepo.ts"
+import { WorkerLive } from "../src/outbox/Worker.ts"
+import { createTestCallsTable, makeTestHandlers } from "./fixtures/testHandlers.ts"
+
+/** A worker running in this process, on the file's database, until the enclosing scope closes. */
+const startWorker = (db: TestDatabaseInfo, settings: Record<string, string> = {}) =>
+  Layer.build(
+    WorkerLive.pipe(
+      Layer.provide(Layer.effect(EventHandlers, Effect.map(makeTestHandlers, EventHandlers.make))),
+      Layer.provide(PgClient.layer({ url: Redacted.make(db.url), maxConnections: 4 })),
+      Layer.provide(
+        Layer.setConfigProvider(
+          ConfigProvider.fromMap(new Map(Object.entries({ DATABASE_URL: db.url, LISTEN_PROBE_MS: "1000", ...settings })))
+        )
+      )
+    )
+  )
+
+interface Row {
+  readonly id: string
+  readonly status: string
+  readonly attempts: number
+  readonly last_error: string | null
+  readonly lease_token: string | null
+}
+
+const insert = (aggregateId: string, eventType: string, payload: unknown) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql<{ id: string }>`
+      insert into outbox (aggregate_type, aggregate_id, event_type, payload)
+      values ('test', ${aggregateId}, ${eventType}, ${JSON.stringify(payload)}::jsonb)
+      returning id::text as id`).pipe(Effect.map((rows) => rows[0]!.id))
+
+const row = (id: string) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql<Row>`select id::text as id, status, attempts, last_error, lease_token::text as lease_token from outbox where id = ${id}`
+  ).pipe(Effect.map((rows) => rows[0]!))
+
+/** Polls until `predicate` holds for the row, within a generous bound. */
+const rowUntil = (id: string, predicate: (row: Row) => boolean, what: string) =>
+  row(id).pipe(
+    Effect.filterOrFail(predicate),
+    Effect.retry(Schedule.spaced("25 millis")),
+    Effect.timeoutFail({ duration: "20 seconds", onTimeout: () => new Error(`timed out waiting for row ${id}: ${what}`) })
+  )
+
+const settled = (row: Row) => row.status === "done" || row.status === "dead"
+
+layer(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")), { excludeTestServices: true })("worker", (it) => {
+  it.effect("setup: the test handlers' call log", () => createTestCallsTable)
+
+  it.effect("a retryable failure backs off, then goes dead after MAX_ATTEMPTS with the reason", () =>
+    Effect.gen(function*() {
+      const db = yield* TestDatabase
+      yield* startWorker(db, { MAX_ATTEMPTS: "3", RETRY_BASE_MS: "100", RETRY_MAX_MS: "400" })
+      const id = yield* insert("retry-1", "Fail", { retryable: true, message: "downstream said 503" })
+      const final = yield* rowUntil(id, settled, "dead after 3 attempts")
+      expect(final.status).toBe("dead")
+      expect(final.attempts).toBe(3)
+      expect(final.last_error).toBe("gave up after 3 attempts (MAX_ATTEMPTS=3): downstream said 503")
+      expect(final.lease_token).toBeNull()
+      const sql = yield* SqlClient.SqlClient
+      const calls = yield* sql<{ attempt: number; at: Date }>`select attempt, at from test_calls where outbox_id = ${id} order by seq`
+      expect(calls.map((c) => c.attempt)).toEqual([1, 2, 3])
+      // Backoff with equal jitter: the first retry waits at least RETRY_BASE_MS / 2, the second at least RETRY_BASE_MS.
+      expect(calls[1]!.at.getTime() - calls[0]!.at.getTime()).toBeGreaterThanOrEqual(50)
+      expect(calls[2]!.at.getTime() - calls[1]!.at.getTime()).toBeGreaterThanOrEqual(100)
+    }).pipe(Effect.scoped))
+
+  it.effect("a retryable failure that later succeeds ends done, with every attempt counted", () =>
+    Effect.gen(function*() {
+      const db = yield* TestDatabase
+      yield* startWorker(db, { RETRY_BASE_MS: "50", RETRY_MAX_MS: "100" })
+      const id = yield* insert("retry-2", "FailUntil", { attempt: 3 })
+      const final = yield* rowUntil(id, settled, "done on attempt 3")
+      expect(final).toMatchObject({ status: "done", attempts: 3, last_error: "attempt 2 fails on purpose" })
+    }).pipe(Effect.scoped))
+
+  it.effect("a non-retryable failure goes dead at once", () =>
+    Effect.gen(function*() {
+      const db = yield* TestDatabase
+      yield* startWorker(db)
+      const id = yield* insert("fatal-1", "Fail", { retryable: false, message: "card permanently rejected" })
+      const final = yield* rowUntil(id, settled, "dead")
+      expect(final).toMatchObject({ status: "dead", attempts: 1, last_error: "card permanently rejected" })
+    }).pipe(Effect.scoped))
+
+  it.effect("poison rows are dead-lettered with the exact reason, and the worker keeps going", () =>
+    Effect.gen(function*() {
+      const db = yield* TestDatabase
+      yield* startWorker(db, { MAX_PAYLOAD_BYTES: "1048576" })
+      const unknown = yield* insert("poison-1", "NoSuchEvent", {})
+      const missing = yield* insert("poison-2", "Typed", { label: "x" })
+      const wrongTypes = yield* insert("poison-3", "Typed", { n: "seven", label: 7 })
+      const notAnObject = yield* insert("poison-4", "Typed", [1, 2, 3])
+      const huge = yield* insert("poison-5", "Ping", { blob: "x".repeat(1_100_000) })
+      const large = yield* insert("poison-6", "Ping", { blob: "y".repeat(900_000) })
+      const good = yield* insert("poison-7", "Typed", { n: 7, label: "fine" })
+
+      const reason = (id: string) => Effect.map(rowUntil(id, settled, "settled"), (r) => [r.status, r.last_error])
+      expect(yield* reason(unknown)).toEqual([
+        "dead",
+        `unknown event_type "NoSuchEvent": no handler is registered for it (known: Ping, Record, Sleep, Fail, FailUntil, Typed)`
+      ])
+      const [missingStatus, missingError] = yield* reason(missing)
+      expect(missingStatus).toBe("dead")
+      expect(missingError).toMatch(/^payload does not match Typed: .*\["n"\].*is missing/)
+      const [wrongStatus, wrongError] = yield* reason(wrongTypes)
+      expect(wrongStatus).toBe("dead")
+      expect(wrongError).toMatch(/\["n"\].*Expected number, actual "seven"/)
+      expect(wrongError).toMatch(/\["label"\].*Expected string, actual 7/)
+      const [arrayStatus, arrayError] = yield* reason(notAnObject)
+      expect(arrayStatus).toBe("dead")
+      expect(arrayError).toMatch(/payload does not match Typed: .*Expected .*actual \[1,2,3\]/)
+      const [hugeStatus, hugeError] = yield* reason(huge)
+      expect(hugeStatus).toBe("dead")
+      expect(hugeError).toMatch(/^payload is 11000\d\d bytes, over MAX_PAYLOAD_BYTES \(1048576\)$/)
+      expect(yield* reason(large)).toEqual(["done", null])
+      expect(yield* reason(good)).toEqual(["done", null])
+      for (const id of [unknown, missing, wrongTypes, notAnObject, huge]) expect((yield* row(id)).attempts).toBe(1)
+    }).pipe(Effect.scoped))
+
+  it.effect("a burst of 10,000 notifications costs a handful of claim queries, not 10,000", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const db = yield* TestDatabase
+      // Count executions of outbox_claim with Postgres's own statistics.
+      yield* sql`select set_config('track_functions', 'all', false)`
+      yield* sql.unsafe(`alter database "${db.name}" set track_functions = 'all'`)
+      yield* startWorker(db, { POLL_INTERVAL_MS: "600000" })
+      yield* Effect.sleep("1 second")
+      const claims = sql<{ calls: number }>`
+        select coalesce(sum(calls), 0)::int as calls from pg_stat_user_functions where funcname = 'outbox_claim'`.pipe(
+        Effect.map((rows) => rows[0]!.calls)
+      )
+      // Backends publish their counters when idle, at most once a second.
+      yield* Effect.sleep("1200 millis")
+      const before = yield* claims
+      yield* sql`select pg_notify('order_events', g::text) from generate_series(1, 10000) g`
+      yield* Effect.sleep("2500 millis")
+      const after = yield* claims
+      expect(after - before).toBeGreaterThanOrEqual(1)
+      expect(after - before).toBeLessThan(100)
+    }).pipe(Effect.scoped))
+
+  it.effect("an aggregate's events run one at a time in id order, through a retry; a dead event unblocks it", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const db = yield* TestDatabase
+      yield* startWorker(db, { RETRY_BASE_MS: "300", RETRY_MAX_MS: "300" })
+      const first = yield* insert("ordered-1", "FailUntil", { attempt: 2 })
+      const second = yield* insert("ordered-1", "Record", {})
+      const dead = yield* insert("ordered-2", "Fail", { retryable: false, message: "no" })
+      const afterDead = yield* insert("ordered-2", "Record", {})
+      yield* rowUntil(second, settled, "second event done")
+      yield* rowUntil(afterDead, settled, "event after the dead one done")
+      const calls = yield* sql<{ outbox_id: string; attempt: number }>`
+        select outbox_id::text as outbox_id, attempt from test_calls where aggregate_id = 'ordered-1' order by seq`
+      expect(calls).toEqual([
+        { outbox_id: first, attempt: 1 },
+        { outbox_id: first, attempt: 2 },
+        { outbox_id: second, attempt: 1 }
+      ])
+      expect((yield* row(dead)).status).toBe("dead")
+      expect((yield* row(afterDead)).status).toBe("done")
+    }).pipe(Effect.scoped))
+
+  it.effect("a write with a stale lease token is rejected once the row has been re-claimed", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const a = makeOutboxRepo(sql, { workerId: "replica-a", leaseMs: 60_000 })
+      const b = makeOutboxRepo(sql, { workerId: "replica-b", leaseMs: 60_000 })
+      const id = yield* insert("fence-1", "Ping", {})
+      const [claimedByA] = (yield* a.claim(1000)).filter((r) => r.id === id)
+      expect(claimedByA).toBeDefined()
+      // A stalls past its lease; the reaper hands the row back and B claims it.
+      yield* sql`update outbox set locked_until = now() - interval '1 second' where id = ${id}`
+      yield* a.reapExpired(10)
+      const [claimedByB] = (yield* b.claim(1000)).filter((r) => r.id === id)
+      expect(claimedByB!.attempts).toBe(2)
+      expect(claimedByB!.lease_token).not.toBe(claimedByA!.lease_token)
+
+      const staleToken = claimedByA!.lease_token
+      expect(yield* a.complete([{ id, leaseToken: staleToken, status: "dead", delayMs: 0, error: "stale" }])).toEqual([])
+      expect([...(yield* a.extendLeases([{ id, leaseToken: staleToken }]))]).toEqual([])
+      expect(yield* a.release([{ id, leaseToken: staleToken }])).toBe(0)
+      expect(yield* row(id)).toMatchObject({ status: "processing", lease_token: claimedByB!.lease_token })
+
+      expect(yield* b.complete([{ id, leaseToken: claimedByB!.lease_token, status: "done", delayMs: 0, error: null }])).toEqual([
+        { id, unblocksSuccessor: false }
+      ])
+      expect(yield* row(id)).toMatchObject({ status: "done", attempts: 2, lease_token: null })
+    }))
+
+  it.effect("an expired lease on the last allowed attempt sends the row to dead with the reason", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const repo = makeOutboxRepo(sql, { workerId: "crashy", leaseMs: 60_000 })
+      const id = yield* insert("reap-1", "Ping", {})
+      yield* sql`update outbox set attempts = 2 where id = ${id}`
+      expect((yield* repo.claim(1000)).some((r) => r.id === id)).toBe(true)
+      yield* sql`update outbox set locked_until = now() - interval '1 second' where id = ${id}`
+      const reaped = yield* repo.reapExpired(3)
+      expect(reaped).toContainEqual({ id, status: "dead" })
+      expect(yield* row(id)).toMatchObject({
+        status: "dead",
+        attempts: 3,
+        last_error: "lease held by crashy expired during attempt 3 of 3 (worker crashed or stalled)"
+      })
+    }))
+})
+
+layer(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")), { excludeTestServices: true })("backoff", (it) => {
+  it("doubles from RETRY_BASE_MS, is capped at RETRY_MAX_MS, and never drops below half the ceiling", () => {
+    expect(retryDelayMs(1, 1000, 300_000, 0)).toBe(500)
+    expect(retryDelayMs(1, 1000, 300_000, 1)).toBe(1000)
+    expect(retryDelayMs(4, 1000, 300_000, 0.5)).toBe(6000)
+    expect(retryDelayMs(20, 1000, 300_000, 0)).toBe(150_000)
+    expect(retryDelayMs(20, 1000, 300_000, 1)).toBe(300_000)
+    expect(retryDelayMs(1_000, 1000, 300_000, 1)).toBe(300_000)
+  })
+})
