@@ -1,0 +1,189 @@
+import { TestDatabaseLive } from "@ecommerce/db/testing"
+import { expect, it as plain, layer } from "@effect/vitest"
+import { SqlClient } from "@effect/sql"
+import { HttpClientError, HttpClientRequest, HttpClientResponse } from "@effect/platform"
+import { Effect, Exit, Fiber, Ref, Schema, TestClock, TestContext } from "effect"
+import { randomUUID } from "node:crypto"
+import { inject } from "vitest"
+import type { OutboxEvent } from "../../src/outbox/EventHandler.ts"
+import { makeCircuitBreaker } from "../../src/saga/CircuitBreaker.ts"
+import { byStatus, classify } from "../../src/saga/Classification.ts"
+import { checkDeploySafety } from "../../src/saga/DeploySafety.ts"
+import { sagaHandler } from "../../src/saga/Engine.ts"
+import { parallel, type SagaDefinition, step } from "../../src/saga/Saga.ts"
+import type { SagaConfig } from "../../src/saga/SagaConfig.ts"
+import { SagaSettings } from "../../src/saga/SagaSettings.ts"
+import { StepFailure } from "../../src/saga/StepFailure.ts"
+import { inventoryErrors } from "../../src/sagas/Downstream.ts"
+import { OrderPlacedSaga } from "../../src/sagas/OrderPlacedSaga.ts"
+import { insertLedgerRow, ledgerOf, newOrder, stepLogOf } from "../saga-fixtures/orderFixture.ts"
+
+const settings: SagaConfig = {
+  sagaTimeoutMs: 60_000,
+  stepTimeoutMs: 1_000,
+  inlineRetryMaxMs: 0,
+  circuitFailureThreshold: 2,
+  circuitCooldownMs: 10_000,
+  unknownSteps: "refuse"
+}
+
+const transient = new StepFailure({ kind: "transient", unknownOutcome: true, errorTag: "ResponseError", message: "503" })
+const rejected = new StepFailure({ kind: "permanent", unknownOutcome: false, errorTag: "Nope", message: "no" })
+
+plain.effect("circuit breaker: opens after the threshold, fails fast during the cool-down, then one trial call closes it", () =>
+  Effect.gen(function*() {
+    const breaker = yield* makeCircuitBreaker("inventory", { failureThreshold: 2, cooldownMs: 10_000 })
+    const calls = yield* Ref.make(0)
+    const call = (result: Effect.Effect<void, StepFailure>) => breaker.protect(Effect.zipRight(Ref.update(calls, (n) => n + 1), result))
+    yield* Effect.flip(call(Effect.fail(transient)))
+    expect(yield* breaker.state).toBe("closed")
+    yield* Effect.flip(call(Effect.fail(transient)))
+    expect(yield* breaker.state).toBe("open")
+    const fast = yield* Effect.flip(call(Effect.void))
+    expect(fast).toMatchObject({ errorTag: "CircuitOpen", kind: "transient", unknownOutcome: false, retryAfterMs: 10_000 })
+    expect(yield* Ref.get(calls)).toBe(2)
+    yield* TestClock.adjust("10 seconds")
+    // The trial fails: open again for a full cool-down.
+    yield* Effect.flip(call(Effect.fail(transient)))
+    expect(yield* breaker.state).toBe("open")
+    yield* TestClock.adjust("10 seconds")
+    yield* call(Effect.void)
+    expect(yield* breaker.state).toBe("closed")
+    // A business rejection means the service is healthy: it does not count.
+    yield* Effect.flip(call(Effect.fail(rejected)))
+    yield* Effect.flip(call(Effect.fail(rejected)))
+    expect(yield* breaker.state).toBe("closed")
+    expect(yield* Ref.get(calls)).toBe(6)
+  }))
+
+plain.effect("classification: 5xx and transport errors are transient with unknown outcome; typed 409s are rejected", () =>
+  Effect.sync(() => {
+    const request = HttpClientRequest.get("http://inventory.test/x")
+    const response = (status: number) =>
+      new HttpClientError.ResponseError({ request, response: HttpClientResponse.fromWeb(request, new Response("", { status })), reason: "StatusCode" })
+    expect(byStatus(response(503))).toBe("transient")
+    expect(byStatus(response(429))).toBe("transient")
+    expect(byStatus(response(418))).toBe("unknown")
+    expect(classify("inventory", inventoryErrors, response(502))).toMatchObject({ kind: "transient", unknownOutcome: true })
+    expect(classify("inventory", inventoryErrors, new HttpClientError.RequestError({ request, reason: "Transport" })))
+      .toMatchObject({ kind: "transient", unknownOutcome: true })
+    const insufficient = { _tag: "InsufficientStock", message: "none left" } as Parameters<typeof classify<never>>[2]
+    expect(classify("inventory", inventoryErrors, insufficient)).toMatchObject({
+      kind: "permanent",
+      unknownOutcome: false,
+      errorTag: "InsufficientStock",
+      message: "inventory: InsufficientStock: none left"
+    })
+  }))
+
+const Ctx = Schema.Struct({ label: Schema.String })
+
+const event = (eventType: string): OutboxEvent => ({
+  id: "1",
+  eventId: randomUUID(),
+  aggregateType: "test",
+  aggregateId: randomUUID(),
+  eventType,
+  payload: { label: "x" },
+  headers: {},
+  attempt: 1,
+  createdAt: new Date()
+})
+
+layer(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")), { excludeTestServices: true })("saga engine", (it) => {
+  it.effect("a parallel group runs together; when one member is rejected the completed one is compensated", () =>
+    Effect.gen(function*() {
+      const journal: Array<string> = []
+      const note = (entry: string) => Effect.sync(() => void journal.push(entry))
+      const saga: SagaDefinition<typeof Ctx.Type, typeof Ctx.Encoded, typeof Ctx.Type, never> = {
+        type: "ParallelTest",
+        eventType: "ParallelTest",
+        payload: Ctx,
+        context: Ctx,
+        initialContext: (payload) => payload,
+        units: [
+          step({ name: "first", action: () => note("first"), compensation: () => note("undo first") }),
+          parallel(
+            step({ name: "left", action: () => note("left"), compensation: () => note("undo left") }),
+            step({
+              name: "right",
+              action: () => Effect.zipRight(Effect.sleep("20 millis"), Effect.zipRight(note("right"), Effect.fail(rejected))),
+              compensation: () => note("undo right")
+            })
+          ),
+          step({ name: "never", action: () => note("never") })
+        ],
+        finish: () => Effect.void
+      }
+      const handler = yield* sagaHandler(saga).pipe(Effect.provideService(SagaSettings, settings))
+      const trigger = event("ParallelTest")
+      yield* handler.run(trigger)
+      // Both members ran; the rejected one applied nothing, so it is not compensated.
+      expect(journal.slice(0, 3).sort()).toEqual(["first", "left", "right"])
+      expect(journal.slice(3)).toEqual(["undo left", "undo first"])
+      const sql = yield* SqlClient.SqlClient
+      const [row] = yield* sql<{ state: string }>`select state from saga_instances where trigger_event_id = ${trigger.eventId}`
+      expect(row?.state).toBe("compensated")
+    }))
+
+  it.effect("a short backoff is slept in the handler on the Clock; a longer one parks with the delay", () =>
+    Effect.gen(function*() {
+      let attempts = 0
+      const saga: SagaDefinition<typeof Ctx.Type, typeof Ctx.Encoded, typeof Ctx.Type, never> = {
+        type: "RetryTest",
+        eventType: "RetryTest",
+        payload: Ctx,
+        context: Ctx,
+        initialContext: (payload) => payload,
+        units: [step({ name: "flaky", action: () => Effect.suspend(() => ++attempts < 3 ? Effect.fail(transient) : Effect.void) })],
+        finish: () => Effect.void
+      }
+      const inline = yield* sagaHandler(saga).pipe(Effect.provideService(SagaSettings, { ...settings, inlineRetryMaxMs: 60_000 }))
+      const fiber = yield* Effect.fork(inline.run(event("RetryTest")))
+      // forwardRetry waits about 200 ms, then 400 ms (jittered): no retry until the clock moves.
+      const realPause = Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 20)))
+      while (attempts < 1) yield* realPause
+      yield* realPause
+      expect(attempts).toBe(1)
+      while (attempts < 3) yield* Effect.zipRight(TestClock.adjust("1 second"), realPause)
+      expect(Exit.isSuccess(yield* Fiber.await(fiber))).toBe(true)
+      expect(attempts).toBe(3)
+
+      attempts = 0
+      const parking = yield* sagaHandler(saga).pipe(Effect.provideService(SagaSettings, { ...settings, inlineRetryMaxMs: 0 }))
+      const trigger = event("RetryTest")
+      const parked = yield* Effect.flip(parking.run(trigger))
+      expect(parked).toMatchObject({ _tag: "Park", delayMs: expect.any(Number) })
+      expect(attempts).toBe(1)
+      const sql = yield* SqlClient.SqlClient
+      const [row] = yield* sql<{ id: string }>`select id::text as id from saga_instances where trigger_event_id = ${trigger.eventId}`
+      expect(yield* stepLogOf(row!.id)).toEqual([
+        { step: "flaky", phase: "forward", status: "waiting", attempts: 1, outcomeUnknown: true }
+      ])
+    }).pipe(Effect.provide(TestContext.TestContext)))
+
+  it.effect("deploy safety: refuses to start naming in-flight sagas at unknown steps; with park, they need attention", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const order = newOrder()
+      yield* insertLedgerRow(order)
+      const sagaId = randomUUID()
+      yield* sql`
+        insert into saga_instances (id, saga_type, trigger_event_id, aggregate_id, current_step, context, deadline_at)
+        values (${sagaId}, 'OrderPlaced', ${randomUUID()}, ${order.orderId}, 'shipParcel', ${JSON.stringify(order)}::jsonb, now())`
+      const refused = yield* Effect.flip(checkDeploySafety([OrderPlacedSaga]).pipe(Effect.provideService(SagaSettings, settings)))
+      expect(refused._tag).toBe("UnknownSagaSteps")
+      expect(refused.message).toContain(`${sagaId} (OrderPlaced, running: step shipParcel)`)
+      expect(refused.message).toContain("SAGA_UNKNOWN_STEPS=park")
+
+      yield* checkDeploySafety([OrderPlacedSaga]).pipe(Effect.provideService(SagaSettings, { ...settings, unknownSteps: "park" }))
+      const [row] = yield* sql<{ state: string; error: unknown }>`select state, error from saga_instances where id = ${sagaId}`
+      expect(row).toMatchObject({
+        state: "needs_attention",
+        error: { details: { saga: { id: sagaId, type: "OrderPlaced", step: "shipParcel", state: "needs_attention" } } }
+      })
+      expect((yield* ledgerOf(order.orderId))?.status).toBe("NEEDS_ATTENTION")
+      // Nothing left to refuse: the same check now passes.
+      yield* checkDeploySafety([OrderPlacedSaga]).pipe(Effect.provideService(SagaSettings, settings))
+    }))
+})
