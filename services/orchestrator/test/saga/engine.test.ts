@@ -10,7 +10,7 @@ import { makeCircuitBreaker } from "../../src/saga/CircuitBreaker.ts"
 import { byStatus, classify } from "../../src/saga/Classification.ts"
 import { checkDeploySafety } from "../../src/saga/DeploySafety.ts"
 import { sagaHandler } from "../../src/saga/Engine.ts"
-import { parallel, type SagaDefinition, step } from "../../src/saga/Saga.ts"
+import { parallel, type SagaDefinition, type Step, step } from "../../src/saga/Saga.ts"
 import type { SagaConfig } from "../../src/saga/SagaConfig.ts"
 import { SagaSettings } from "../../src/saga/SagaSettings.ts"
 import { StepFailure } from "../../src/saga/StepFailure.ts"
@@ -77,6 +77,7 @@ plain.effect("classification: 5xx and transport errors are transient with unknow
   }))
 
 const Ctx = Schema.Struct({ label: Schema.String })
+const testStep = (definition: Omit<Step<typeof Ctx.Type, never>, "_tag">) => step(definition)
 
 const event = (eventType: string): OutboxEvent => ({
   id: "1",
@@ -102,16 +103,16 @@ layer(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")), { exclud
         context: Ctx,
         initialContext: (payload) => payload,
         units: [
-          step({ name: "first", action: () => note("first"), compensation: () => note("undo first") }),
+          testStep({ name: "first", action: () => note("first"), compensation: () => note("undo first") }),
           parallel(
-            step({ name: "left", action: () => note("left"), compensation: () => note("undo left") }),
-            step({
+            testStep({ name: "left", action: () => note("left"), compensation: () => note("undo left") }),
+            testStep({
               name: "right",
               action: () => Effect.zipRight(Effect.sleep("20 millis"), Effect.zipRight(note("right"), Effect.fail(rejected))),
               compensation: () => note("undo right")
             })
           ),
-          step({ name: "never", action: () => note("never") })
+          testStep({ name: "never", action: () => note("never") })
         ],
         finish: () => Effect.void
       }
@@ -135,7 +136,7 @@ layer(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")), { exclud
         payload: Ctx,
         context: Ctx,
         initialContext: (payload) => payload,
-        units: [step({ name: "flaky", action: () => Effect.suspend(() => ++attempts < 3 ? Effect.fail(transient) : Effect.void) })],
+        units: [testStep({ name: "flaky", action: () => Effect.suspend(() => ++attempts < 3 ? Effect.fail(transient) : Effect.void) })],
         finish: () => Effect.void
       }
       const inline = yield* sagaHandler(saga).pipe(Effect.provideService(SagaSettings, { ...settings, inlineRetryMaxMs: 60_000 }))

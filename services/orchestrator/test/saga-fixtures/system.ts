@@ -1,0 +1,126 @@
+/**
+ * The whole system in one test process, on loopback and one test database: orders, inventory,
+ * payments and edge-api as real HTTP servers (each logged in as its own role, with optional
+ * chaos), the typed clients pointed at them, and optionally the real orchestrator worker with the
+ * sagas registered (as the `orchestrator` role) — everything but OS processes.
+ */
+import {
+  CancelCheckout,
+  CardToken,
+  Checkout,
+  CheckoutLine,
+  Currency,
+  CustomerId,
+  IdempotencyKey,
+  OrderId,
+  Sku,
+  TestCards
+} from "@ecommerce/contracts"
+import { TestDatabase, TestDatabaseLive } from "@ecommerce/db/testing"
+import { EdgeApiLive } from "@ecommerce/edge-api"
+import type { ChaosSettings } from "@ecommerce/http-kit"
+import { EdgeApiClient, InventoryClient, OrdersClient, PaymentsClient } from "@ecommerce/http-kit/clients"
+import { rolePool, serverUrl, testServer, testToken } from "@ecommerce/http-kit/testing"
+import { InventoryApiLive } from "@ecommerce/inventory"
+import { OrdersApiLive } from "@ecommerce/orders"
+import { PaymentsApiLive } from "@ecommerce/payments"
+import { HttpClientError } from "@effect/platform"
+import { NodeHttpClient } from "@effect/platform-node"
+import { SqlClient } from "@effect/sql"
+import { ConfigProvider, Effect, Layer, Schedule } from "effect"
+import { randomUUID } from "node:crypto"
+import { SagaWorkerLive } from "../../src/sagas/SagaWorkerLive.ts"
+
+const noChaos: ChaosSettings = { failBeforeRate: 0, failAfterRate: 0 }
+
+export interface SystemOptions {
+  readonly adminUrl: string
+  readonly template: string
+  readonly chaos?: ChaosSettings
+  /** Settings of the in-process worker (worker and saga settings); no worker when absent. */
+  readonly worker?: Readonly<Record<string, string>>
+}
+
+export const SystemLive = (options: SystemOptions) => {
+  const chaos = options.chaos ?? noChaos
+  const client = <I, S, E, R, R2>(
+    make: (o: { baseUrl: string; token: typeof testToken }) => Layer.Layer<I, E, R>,
+    server: Layer.Layer<S, unknown, R2>
+  ) => Layer.unwrapEffect(Effect.map(serverUrl, (baseUrl) => make({ baseUrl, token: testToken }))).pipe(Layer.provide(server))
+
+  const Orders = client(OrdersClient.layer, testServer({ api: OrdersApiLive, role: "orders", chaos }))
+  const Inventory = client(InventoryClient.layer, testServer({ api: InventoryApiLive, role: "inventory", chaos }))
+  const Payments = client(PaymentsClient.layer, testServer({ api: PaymentsApiLive, role: "payments", chaos }))
+  // Checkout talks to payments without chaos: the edge API's own retries are not under test here.
+  const EdgePayments = client(PaymentsClient.layer, testServer({ api: PaymentsApiLive, role: "payments" }))
+  const Edge = client(
+    EdgeApiClient.layer,
+    testServer({ api: EdgeApiLive.pipe(Layer.provide(EdgePayments)), role: "edge_api" })
+  )
+  const Clients = Layer.mergeAll(Orders, Inventory, Payments)
+
+  const Worker = options.worker === undefined ? Layer.empty : Layer.unwrapEffect(
+    Effect.map(TestDatabase, (db) =>
+      SagaWorkerLive(Clients).pipe(
+        Layer.provide(rolePool("orchestrator")),
+        Layer.provide(Layer.setConfigProvider(ConfigProvider.fromJson({ DATABASE_URL: db.url, ...options.worker })))
+      ))
+  )
+
+  return Layer.mergeAll(Worker, Edge, Clients).pipe(
+    Layer.provideMerge(NodeHttpClient.layerUndici),
+    Layer.provideMerge(TestDatabaseLive(options.adminUrl, options.template))
+  )
+}
+
+export const checkoutOf = (options: { card?: string; skus?: ReadonlyArray<readonly [string, number]> } = {}) =>
+  new Checkout({
+    customerId: CustomerId.make("cust-saga"),
+    items: (options.skus ?? [["MUG-BLUE", 2], ["SOCKS-3PACK", 1]]).map(([sku, quantity]) =>
+      new CheckoutLine({ sku: Sku.make(sku), quantity })
+    ) as unknown as Checkout["items"],
+    currency: Currency.make("EUR"),
+    cardToken: CardToken.make(options.card ?? TestCards.approved)
+  })
+
+const isUnavailable = (error: { readonly _tag: string }) =>
+  error._tag === "UpstreamUnavailable" || (error instanceof HttpClientError.ResponseError && error.response.status >= 500)
+
+/** Places a checkout through the edge API (retrying a 5xx with the same key, as a client would). */
+export const placeOrder = (request: Checkout, key = IdempotencyKey.make(randomUUID())) =>
+  Effect.flatMap(EdgeApiClient, (edge) =>
+    edge.checkout.checkout({ headers: { "idempotency-key": key }, payload: request }).pipe(
+      Effect.retry({ while: isUnavailable, schedule: Schedule.spaced("50 millis"), times: 20 }),
+      Effect.map(({ orderId }) => orderId)
+    ))
+
+export const requestCancellation = (orderId: OrderId, reason: string) =>
+  Effect.flatMap(EdgeApiClient, (edge) =>
+    edge.checkout.cancelOrder({
+      path: { order_id: orderId },
+      headers: { "idempotency-key": IdempotencyKey.make(randomUUID()) },
+      payload: new CancelCheckout({ reason })
+    }))
+
+/** Polls the ledger until the order leaves `from` (generous: the worker polls, services may fail). */
+export const awaitStatus = (orderId: string, from: ReadonlyArray<string> = ["PENDING"], timeout = "60 seconds" as const) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql<{ status: string; reason: string | null }>`select status, reason from order_ledger where order_id = ${orderId}`.pipe(
+      Effect.map((rows) => rows[0]),
+      Effect.filterOrFail((row) => row !== undefined && !from.includes(row.status)),
+      Effect.retry(Schedule.spaced("100 millis")),
+      Effect.timeoutFail({ duration: timeout, onTimeout: () => new Error(`order ${orderId} still ${from.join("/")} after ${timeout}`) })
+    ))
+
+/** What each service holds for an order, read as the superuser. */
+export const effectsOf = (orderId: string) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    Effect.all({
+      order: sql<{ status: string }>`select status from orders.orders where order_id = ${orderId}`,
+      reservation: sql<{ status: string }>`select status from inventory.reservations where order_id = ${orderId}`,
+      payment: sql<{ status: string }>`select status from payments.authorizations where order_id = ${orderId}`
+    }).pipe(Effect.map(({ order, payment, reservation }) => ({
+      order: order[0]?.status,
+      reservation: reservation[0]?.status,
+      payment: payment[0]?.status
+    }))))
