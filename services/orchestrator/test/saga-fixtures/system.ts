@@ -27,9 +27,19 @@ import { PaymentsApiLive } from "@ecommerce/payments"
 import { HttpClientError } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
-import { ConfigProvider, Effect, Layer, Schedule } from "effect"
+import { ConfigProvider, Context, Duration, Effect, Layer, Schedule } from "effect"
 import { randomUUID } from "node:crypto"
 import { SagaWorkerLive } from "../../src/sagas/SagaWorkerLive.ts"
+
+/** Where each in-process service listens, for child processes that must reach them. */
+export class ServiceUrls extends Context.Tag("test/ServiceUrls")<ServiceUrls, {
+  readonly orders: string
+  readonly inventory: string
+  readonly payments: string
+}>() {}
+class OrdersUrl extends Context.Tag("test/OrdersUrl")<OrdersUrl, string>() {}
+class InventoryUrl extends Context.Tag("test/InventoryUrl")<InventoryUrl, string>() {}
+class PaymentsUrl extends Context.Tag("test/PaymentsUrl")<PaymentsUrl, string>() {}
 
 const noChaos: ChaosSettings = { failBeforeRate: 0, failAfterRate: 0 }
 
@@ -47,17 +57,30 @@ export const SystemLive = (options: SystemOptions) => {
     make: (o: { baseUrl: string; token: typeof testToken }) => Layer.Layer<I, E, R>,
     server: Layer.Layer<S, unknown, R2>
   ) => Layer.unwrapEffect(Effect.map(serverUrl, (baseUrl) => make({ baseUrl, token: testToken }))).pipe(Layer.provide(server))
+  const withUrl = <U, I, E, R, R2, S>(
+    tag: Context.Tag<U, string>,
+    make: (o: { baseUrl: string; token: typeof testToken }) => Layer.Layer<I, E, R>,
+    server: Layer.Layer<S, unknown, R2>
+  ) =>
+    Layer.unwrapEffect(
+      Effect.map(serverUrl, (baseUrl) => Layer.merge(make({ baseUrl, token: testToken }), Layer.succeed(tag, baseUrl)))
+    ).pipe(Layer.provide(server))
 
-  const Orders = client(OrdersClient.layer, testServer({ api: OrdersApiLive, role: "orders", chaos }))
-  const Inventory = client(InventoryClient.layer, testServer({ api: InventoryApiLive, role: "inventory", chaos }))
-  const Payments = client(PaymentsClient.layer, testServer({ api: PaymentsApiLive, role: "payments", chaos }))
+  const Orders = withUrl(OrdersUrl, OrdersClient.layer, testServer({ api: OrdersApiLive, role: "orders", chaos }))
+  const Inventory = withUrl(InventoryUrl, InventoryClient.layer, testServer({ api: InventoryApiLive, role: "inventory", chaos }))
+  const Payments = withUrl(PaymentsUrl, PaymentsClient.layer, testServer({ api: PaymentsApiLive, role: "payments", chaos }))
+  const Urls = Layer.effect(
+    ServiceUrls,
+    Effect.all({ orders: OrdersUrl, inventory: InventoryUrl, payments: PaymentsUrl })
+  )
   // Checkout talks to payments without chaos: the edge API's own retries are not under test here.
   const EdgePayments = client(PaymentsClient.layer, testServer({ api: PaymentsApiLive, role: "payments" }))
   const Edge = client(
     EdgeApiClient.layer,
     testServer({ api: EdgeApiLive.pipe(Layer.provide(EdgePayments)), role: "edge_api" })
   )
-  const Clients = Layer.mergeAll(Orders, Inventory, Payments)
+  const Services = Layer.mergeAll(Orders, Inventory, Payments)
+  const Clients = Layer.merge(Services, Layer.provide(Urls, Services))
 
   const Worker = options.worker === undefined ? Layer.empty : Layer.unwrapEffect(
     Effect.map(TestDatabase, (db) =>
@@ -103,13 +126,13 @@ export const requestCancellation = (orderId: OrderId, reason: string) =>
     }))
 
 /** Polls the ledger until the order leaves `from` (generous: the worker polls, services may fail). */
-export const awaitStatus = (orderId: string, from: ReadonlyArray<string> = ["PENDING"], timeout = "60 seconds" as const) =>
+export const awaitStatus = (orderId: string, from: ReadonlyArray<string> = ["PENDING"], timeout: Duration.DurationInput = "60 seconds") =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
     sql<{ status: string; reason: string | null }>`select status, reason from order_ledger where order_id = ${orderId}`.pipe(
       Effect.map((rows) => rows[0]),
       Effect.filterOrFail((row) => row !== undefined && !from.includes(row.status)),
       Effect.retry(Schedule.spaced("100 millis")),
-      Effect.timeoutFail({ duration: timeout, onTimeout: () => new Error(`order ${orderId} still ${from.join("/")} after ${timeout}`) })
+      Effect.timeoutFail({ duration: timeout, onTimeout: () => new Error(`order ${orderId} still ${from.join("/")} after ${Duration.format(timeout)}`) })
     ))
 
 /** What each service holds for an order, read as the superuser. */
