@@ -55,7 +55,14 @@ const main = async () => {
       process.exit(code)
     }
   }
-  const children = processes.map(([name, script]) => launch(name, script, env))
+  // The services log in as their own roles by themselves; the orchestrator takes its credentials
+  // from DATABASE_URL as given, so here it is given its least-privilege role.
+  const orchestratorUrl = new URL(url)
+  orchestratorUrl.username = "orchestrator"
+  orchestratorUrl.password = process.env.ORCHESTRATOR_DATABASE_PASSWORD ?? "orchestrator-dev-password"
+  const children = processes.map(([name, script]) =>
+    launch(name, script, name === "orchestrator" ? { ...env, DATABASE_URL: orchestratorUrl.toString() } : env)
+  )
   let stopping = false
   const stopAll = (signal: NodeJS.Signals) => {
     if (stopping) {
