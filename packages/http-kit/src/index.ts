@@ -1,6 +1,7 @@
 export * from "./BearerAuth.ts"
 export * from "./Chaos.ts"
 export * from "./Idempotency.ts"
+export * from "./InvalidRequest.ts"
 export * from "./MalformedBody.ts"
 export * from "./Server.ts"
 export * from "./ServiceToken.ts"

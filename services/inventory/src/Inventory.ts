@@ -1,6 +1,7 @@
 import {
   InsufficientStock,
   type OrderId,
+  Quantity,
   Reservation,
   ReservationConflict,
   ReservationLine,
@@ -11,18 +12,25 @@ import {
   StockBelowReserved,
   StockNotFound
 } from "@ecommerce/contracts"
-import { Idempotency } from "@ecommerce/http-kit"
-import { Effect } from "effect"
+import { Idempotency, invalidRequest } from "@ecommerce/http-kit"
+import { Effect, Schema } from "effect"
 import { InventoryRepo, type ReservationRow, type StockRow } from "./InventoryRepo.ts"
 
-/** Lines of the same sku summed, sorted by sku: the canonical form stored and compared. */
-const canonicalLines = (items: ReadonlyArray<ReservationLine>): Array<ReservationLine> => {
+/**
+ * Lines of the same sku summed, sorted by sku: the canonical form stored and compared. A sum is still
+ * a `Quantity` (the response carries it as one), so lines that add up past its maximum are a 400.
+ */
+const canonicalLines = (items: ReadonlyArray<ReservationLine>) => {
   const totals = new Map<Sku, number>()
   for (const item of items) totals.set(item.sku, (totals.get(item.sku) ?? 0) + item.quantity)
-  return [...totals.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([sku, quantity]) => new ReservationLine({ sku, quantity }))
+  const sorted = [...totals.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  const tooMany = sorted.find(([, quantity]) => !isQuantity(quantity))
+  return tooMany === undefined
+    ? Effect.succeed(sorted.map(([sku, quantity]) => new ReservationLine({ sku, quantity })))
+    : Effect.fail(invalidRequest(["items"], `the lines of ${tooMany[0]} add up to ${tooMany[1]}; at most 10000 per sku`))
 }
+
+const isQuantity = Schema.is(Quantity)
 
 const sameLines = (a: ReadonlyArray<{ sku: Sku; quantity: number }>, b: ReadonlyArray<ReservationLine>) =>
   a.length === b.length && a.every((line, i) => line.sku === b[i]!.sku && line.quantity === b[i]!.quantity)
@@ -77,10 +85,11 @@ export class Inventory extends Effect.Service<Inventory>()("@ecommerce/inventory
       })
 
     const reserve = (key: string, request: ReserveStock) =>
-      idempotency.run(
-        { key, request: { endpoint: "reserve", body: request }, success: Reservation },
-        reserveOnce(request.orderId, canonicalLines(request.items))
-      ).pipe(Effect.withSpan("Inventory.reserve", { attributes: { orderId: request.orderId } }))
+      Effect.flatMap(canonicalLines(request.items), (lines) =>
+        idempotency.run(
+          { key, request: { endpoint: "reserve", body: request }, success: Reservation },
+          reserveOnce(request.orderId, lines)
+        )).pipe(Effect.withSpan("Inventory.reserve", { attributes: { orderId: request.orderId } }))
 
     const releaseOnce = (orderId: OrderId) =>
       Effect.gen(function*() {

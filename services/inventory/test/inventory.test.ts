@@ -248,6 +248,16 @@ layer(TestLive, { excludeTestServices: true })("inventory over HTTP", (it) => {
         HttpClientRequest.bodyText("{not json", "application/json")
       ))
       expect(notJson).toMatchObject({ status: 400, body: { _tag: "HttpApiDecodeError" } })
+      // Each line is a valid quantity, but one sku's lines add up past the largest: 400, not 500.
+      const orderId = randomUUID()
+      const summed = yield* post({ orderId, items: [{ sku: "MUG-BLUE", quantity: 6000 }, { sku: "MUG-BLUE", quantity: 6000 }] })
+      expect(summed.status).toBe(400)
+      expect(summed.body._tag).toBe("HttpApiDecodeError")
+      expect(summed.body.message).toContain("items")
+      expect(summed.body.message).toContain("MUG-BLUE")
+      const client = yield* InventoryClient
+      const none = yield* Effect.flip(client.reservations.get({ path: { order_id: OrderId.make(orderId) } }))
+      expect(none._tag).toBe("ReservationNotFound")
       const badPath = yield* raw(HttpClientRequest.get("/reservations/xyz").pipe(authorized))
       expect(badPath.status).toBe(400)
       expect(badPath.body.message).toContain("order_id")
