@@ -1,6 +1,6 @@
 import { IdempotencyKeyReused } from "@ecommerce/contracts"
 import { SqlClient, SqlError } from "@effect/sql"
-import { Context, Effect, Layer, Schema } from "effect"
+import { Context, Effect, Layer, Option, Schema } from "effect"
 import { createHash } from "node:crypto"
 
 /**
@@ -24,6 +24,16 @@ export interface IdempotencyService {
     },
     effect: Effect.Effect<A, E, R>
   ) => Effect.Effect<A, E | IdempotencyKeyReused, R>
+  /**
+   * Looks the key up without claiming it: the stored response when it completed for this request,
+   * `IdempotencyKeyReused` when it was used for another, `None` when unused (or still in flight).
+   * For handlers with work before `run` that must not repeat on a replay (a remote call).
+   */
+  readonly replay: <A, I>(options: {
+    readonly key: string
+    readonly request: unknown
+    readonly success: Schema.Schema<A, I>
+  }) => Effect.Effect<Option.Option<A>, IdempotencyKeyReused>
 }
 
 export class Idempotency extends Context.Tag("@ecommerce/http-kit/Idempotency")<Idempotency, IdempotencyService>() {
@@ -67,11 +77,7 @@ const make = (table: string) =>
             return yield* Effect.dieMessage(`Idempotency key in ${table} has no stored response`)
           }
           if (stored.fingerprint !== fingerprint) {
-            return yield* Effect.fail(
-              new IdempotencyKeyReused({
-                message: "this Idempotency-Key was already used for a different request"
-              })
-            )
+            return yield* Effect.fail(reused())
           }
           yield* Effect.annotateCurrentSpan("idempotency.replayed", true)
           return yield* Effect.orDie(decode(stored.response))
@@ -81,8 +87,23 @@ const make = (table: string) =>
         Effect.withSpan("Idempotency.run", { attributes: { "idempotency.table": table } })
       )
     }
-    return Idempotency.of({ run })
+    const replay: IdempotencyService["replay"] = (options) =>
+      Effect.gen(function*() {
+        const stored = yield* find(options.key)
+        if (stored === undefined || stored.response === null) return Option.none()
+        if (stored.fingerprint !== fingerprintOf(options.request)) return yield* Effect.fail(reused())
+        yield* Effect.annotateCurrentSpan("idempotency.replayed", true)
+        return Option.some(yield* Effect.orDie(Schema.decodeUnknown(options.success)(stored.response)))
+      }).pipe(
+        Effect.catchIf(isSqlError, Effect.die),
+        Effect.withSpan("Idempotency.replay", { attributes: { "idempotency.table": table } })
+      )
+
+    return Idempotency.of({ run, replay })
   })
+
+const reused = () =>
+  new IdempotencyKeyReused({ message: "this Idempotency-Key was already used for a different request" })
 
 const isSqlError = (u: unknown): u is SqlError.SqlError => u instanceof SqlError.SqlError
 

@@ -12,13 +12,14 @@ import {
   OrderNotFound,
   OrderPlaced,
   type PaymentDeclined,
+  Quantity,
   UnknownSku,
   UpstreamUnavailable
 } from "@ecommerce/contracts"
-import { Idempotency } from "@ecommerce/http-kit"
+import { Idempotency, invalidRequest } from "@ecommerce/http-kit"
 import { PaymentsClient } from "@ecommerce/http-kit/clients"
 import { HttpTraceContext } from "@effect/platform"
-import { Config, Duration, Effect, Option } from "effect"
+import { Config, Duration, Effect, Option, Schema } from "effect"
 import { createHash } from "node:crypto"
 import { LedgerRepo } from "./LedgerRepo.ts"
 
@@ -41,6 +42,9 @@ const traceHeaders = Effect.map(Effect.currentSpan, (span) => {
   const traceparent = HttpTraceContext.toHeaders(span).traceparent
   return traceparent === undefined ? {} : { traceparent }
 }).pipe(Effect.orElseSucceed(() => ({})))
+
+const isQuantity = Schema.is(Quantity)
+const isAmount = Schema.is(MinorUnits)
 
 const unavailable = (message: string) => new UpstreamUnavailable({ service: "payments", message })
 
@@ -68,7 +72,19 @@ export class Checkout extends Effect.Service<Checkout>()("@ecommerce/edge-api/Ch
           }
           lines.push(new OrderLine({ sku: item.sku, quantity: item.quantity, unitPrice }))
         }
-        const amount = MinorUnits.make(lines.reduce((sum, line) => sum + line.quantity * line.unitPrice, 0))
+        // Inventory sums a sku's lines into one reservation line, itself a Quantity: refuse here what
+        // the saga could never reserve.
+        const perSku = new Map<string, number>()
+        for (const line of lines) perSku.set(line.sku, (perSku.get(line.sku) ?? 0) + line.quantity)
+        for (const [sku, quantity] of perSku) {
+          if (!isQuantity(quantity)) {
+            return yield* invalidRequest(["items"], `the lines of ${sku} add up to ${quantity}; at most 10000 per sku`)
+          }
+        }
+        const amount = lines.reduce((sum, line) => sum + line.quantity * line.unitPrice, 0)
+        if (!isAmount(amount)) {
+          return yield* invalidRequest(["items"], `the order comes to ${amount} minor units; at most 10^12`)
+        }
         return { lines: [lines[0]!, ...lines.slice(1)] as const, amount }
       })
 
@@ -111,6 +127,12 @@ export class Checkout extends Effect.Service<Checkout>()("@ecommerce/edge-api/Ch
       Effect.gen(function*() {
         const orderId = orderIdFor(key)
         yield* Effect.annotateCurrentSpan("orderId", orderId)
+        const recorded = { key, request: { endpoint: "checkout", body: request }, success: CheckoutAccepted }
+        // A replay answers from the record before pricing or calling payments: a price changed since,
+        // or payments being down, must not turn the stored 202 into a 422 or a 503; and a key used by
+        // another request must not leave a fresh authorization behind its 422.
+        const replayed = yield* idempotency.replay(recorded)
+        if (Option.isSome(replayed)) return replayed.value
         const { amount, lines } = yield* price(request)
         const payment = yield* authorize(
           new Authorize({ orderId, amount, currency: request.currency, cardToken: request.cardToken })
@@ -125,7 +147,7 @@ export class Checkout extends Effect.Service<Checkout>()("@ecommerce/edge-api/Ch
         })
         const headers = yield* traceHeaders
         return yield* idempotency.run(
-          { key, request: { endpoint: "checkout", body: request }, success: CheckoutAccepted },
+          recorded,
           Effect.gen(function*() {
             yield* repo.insertLedger(event)
             yield* repo.insertEvent(OrderPlaced, event, headers)

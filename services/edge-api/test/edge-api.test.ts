@@ -140,6 +140,52 @@ layer(TestLive, { excludeTestServices: true })("edge API over HTTP", (it) => {
       expect([after.ledger.length, after.outbox.length, after.authorizations[0]!.status]).toEqual([1, 1, "AUTHORIZED"])
     }))
 
+  it.effect("a replay answers from the record, even after the price changed; nothing is authorized again", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const key = newKey()
+      const request = order({ skus: [["POSTER-MAP", 1]] })
+      const first = yield* checkout(request, key)
+      yield* sql`update catalogue set unit_price = unit_price + 100 where sku = 'POSTER-MAP' and currency = 'EUR'`
+      const again = yield* checkout(request, key).pipe(
+        Effect.ensuring(
+          Effect.orDie(sql`update catalogue set unit_price = unit_price - 100 where sku = 'POSTER-MAP' and currency = 'EUR'`)
+        )
+      )
+      expect(again.orderId).toBe(first.orderId)
+      const rows = yield* written(first.orderId)
+      expect(rows.authorizations).toEqual([{ status: "AUTHORIZED", amount: "2500" }])
+      expect(rows.outbox).toHaveLength(1)
+    }))
+
+  it.effect("a key already used to cancel is 422 for a checkout, and no card is authorized", () =>
+    Effect.gen(function*() {
+      const client = yield* EdgeApiClient
+      const { orderId } = yield* checkout(order())
+      const key = newKey()
+      yield* client.checkout.cancelOrder({ path: { order_id: orderId }, headers: { "idempotency-key": key }, payload: new CancelCheckout({}) })
+      const error = yield* Effect.flip(checkout(order(), key))
+      expect(error._tag).toBe("IdempotencyKeyReused")
+      expect(yield* written(orderIdFor(key))).toEqual({ ledger: [], outbox: [], authorizations: [] })
+    }))
+
+  it.effect("one sku's lines past 10000, or a total past 10^12, are a 400 naming items; nothing is authorized", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const summed = newKey()
+      const tooMany = yield* Effect.flip(checkout(order({ skus: [["MUG-BLUE", 6000], ["MUG-BLUE", 6000]] }), summed))
+      expect(tooMany._tag).toBe("HttpApiDecodeError")
+      expect(tooMany._tag === "HttpApiDecodeError" && tooMany.message).toContain("items")
+      expect(yield* written(orderIdFor(summed))).toEqual({ ledger: [], outbox: [], authorizations: [] })
+
+      yield* sql`insert into catalogue (sku, currency, unit_price, name) values ('YACHT', 'EUR', 200000000, 'Yacht')`
+      const costly = newKey()
+      const tooMuch = yield* Effect.flip(checkout(order({ skus: [["YACHT", 10000]] }), costly))
+      expect(tooMuch._tag).toBe("HttpApiDecodeError")
+      expect(tooMuch._tag === "HttpApiDecodeError" && tooMuch.message).toContain("items")
+      expect(yield* written(orderIdFor(costly))).toEqual({ ledger: [], outbox: [], authorizations: [] })
+    }))
+
   it.effect("a transaction killed between the ledger and outbox inserts leaves neither row", () =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
