@@ -133,15 +133,30 @@ layer(TestLive, { excludeTestServices: true })("payments over HTTP", (it) => {
       expect(count!.n).toBe(1)
     }))
 
-  it.effect("concurrent captures under different keys capture once", () =>
+  it.effect("captures and voids racing under different keys: one side wins, the other is refused", () =>
     Effect.gen(function*() {
-      const payment = yield* authorize(terms())
-      const results = yield* Effect.all(
-        Array.from({ length: 10 }, () => capture(payment.authorizationId)),
-        { concurrency: "unbounded" }
-      )
-      expect(results.every((r) => r.status === "CAPTURED")).toBe(true)
-      expect(yield* capturedAt(payment.authorizationId)).toHaveLength(1)
+      for (let round = 0; round < 5; round++) {
+        const payment = yield* authorize(terms())
+        const id = payment.authorizationId
+        const outcomes = yield* Effect.all(
+          Array.from({ length: 10 }, (_, i) => Effect.either(i % 2 === 0 ? capture(id) : voidIt(id))),
+          { concurrency: "unbounded" }
+        )
+        const final = (yield* get(id)).status
+        expect(["CAPTURED", "VOIDED"]).toContain(final)
+        const [row] = yield* Effect.flatMap(SqlClient.SqlClient, (sql) =>
+          sql<{ captured: boolean; voided: boolean }>`
+            select captured_at is not null as captured, voided_at is not null as voided
+            from payments.authorizations where authorization_id = ${id}`)
+        // Never both: a payment captured and voided would have both timestamps.
+        expect([row!.captured, row!.voided]).toEqual([final === "CAPTURED", final === "VOIDED"])
+        outcomes.forEach((outcome, i) => {
+          const action = i % 2 === 0 ? "capture" : "void"
+          const wins = (action === "capture") === (final === "CAPTURED")
+          if (wins) expect(outcome._tag === "Right" && outcome.right.status).toBe(final)
+          else expect(outcome._tag === "Left" && outcome.left).toMatchObject({ _tag: "PaymentStateConflict", status: final, action })
+        })
+      }
     }))
 
   it.effect("401 without or with a wrong token; 400 naming the field", () =>
