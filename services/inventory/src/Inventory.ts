@@ -97,7 +97,10 @@ export class Inventory extends Effect.Service<Inventory>()("@ecommerce/inventory
         if (yield* repo.claimReservation(orderId, "RELEASED")) {
           return new Reservation({ orderId, status: "RELEASED", items: [] })
         }
-        if (yield* repo.markReleased(orderId)) yield* repo.returnReservedStock(orderId)
+        if (yield* repo.markReleased(orderId)) {
+          yield* repo.lockReservedStock(orderId)
+          yield* repo.returnReservedStock(orderId)
+        }
         return toReservation((yield* repo.findReservation(orderId))!)
       })
 

@@ -69,6 +69,18 @@ export class InventoryRepo extends Effect.Service<InventoryRepo>()("@ecommerce/i
         where order_id = ${orderId} and status = 'HELD'
         returning order_id as "orderId"`.pipe(Effect.map((rows) => rows.length === 1), Effect.orDie)
 
+    /**
+     * Locks the stock rows of the order's reservation in sku order, as `lockStock` does. The update
+     * below joins against a scan of stock and would lock in heap order, deadlocking with a concurrent
+     * reserve that holds one of the skus and waits for another.
+     */
+    const lockReservedStock = (orderId: OrderId) =>
+      sql`
+        select sku from inventory.stock
+        where sku in (select sku from inventory.reservation_items where order_id = ${orderId})
+        order by sku
+        for update`.pipe(Effect.orDie)
+
     const returnReservedStock = (orderId: OrderId) =>
       sql`
         update inventory.stock s
@@ -97,6 +109,7 @@ export class InventoryRepo extends Effect.Service<InventoryRepo>()("@ecommerce/i
       addReserved,
       insertReservationItem,
       markReleased,
+      lockReservedStock,
       returnReservedStock,
       findStock,
       setOnHand

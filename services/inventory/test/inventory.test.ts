@@ -13,7 +13,7 @@ import { expect, layer } from "@effect/vitest"
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
-import { Effect, Layer, Redacted } from "effect"
+import { Effect, Fiber, Layer, Redacted, Schedule } from "effect"
 import { randomUUID } from "node:crypto"
 import { inject } from "vitest"
 import { InventoryApiLive } from "../src/Http.ts"
@@ -205,6 +205,44 @@ layer(TestLive, { excludeTestServices: true })("inventory over HTTP", (it) => {
       const [held] = yield* sql<{ n: number }>`
         select coalesce(sum(quantity), 0)::int as n from inventory.reservation_items where sku = ${sku}`
       expect(held!.n).toBe(10)
+    }))
+
+  it.effect("a release takes its stock locks in sku order, so it cannot deadlock with a reserve", () =>
+    Effect.gen(function*() {
+      const client = yield* InventoryClient
+      const sql = yield* SqlClient.SqlClient
+      const suffix = randomUUID().slice(0, 8).toUpperCase()
+      const [a, b] = [Sku.make(`LOCK-A-${suffix}`), Sku.make(`LOCK-B-${suffix}`)]
+      yield* setStock(a, 10)
+      yield* setStock(b, 10)
+      const orderId = newOrder()
+      yield* reserve(orderId, [line(a, 1), line(b, 1)])
+      // Rewrite b, then a: their newest row versions now lie in the heap as b before a.
+      yield* setStock(b, 11)
+      yield* setStock(a, 11)
+      yield* sql.withTransaction(
+        Effect.gen(function*() {
+          // Stand in for a reserve of [a, b]: it holds a and is about to lock b.
+          yield* sql`select 1 from inventory.stock where sku = ${a} for update`
+          const release = yield* Effect.fork(
+            client.reservations.release({ path: { order_id: orderId }, headers: key() })
+          )
+          yield* sql<{ n: number }>`
+            select count(*)::int as n from pg_stat_activity
+            where application_name = 'inventory' and wait_event_type = 'Lock'`.pipe(
+            Effect.repeat({ until: (rows) => rows[0]!.n > 0, schedule: Schedule.spaced("20 millis") }),
+            Effect.timeout("5 seconds")
+          )
+          yield* sql`set local lock_timeout = '5s'`
+          yield* sql`select 1 from inventory.stock where sku = ${b} for update`
+          return release
+        })
+      ).pipe(
+        Effect.flatMap(Fiber.join),
+        Effect.map((released) => expect(released.status).toBe("RELEASED"))
+      )
+      expect(yield* stockOf(a)).toMatchObject({ onHand: 11, reserved: 0 })
+      expect(yield* stockOf(b)).toMatchObject({ onHand: 11, reserved: 0 })
     }))
 
   it.effect("401 without a token and with a wrong one", () =>
