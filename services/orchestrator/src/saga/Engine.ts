@@ -114,7 +114,8 @@ export const sagaHandler = <Ctx, CtxEncoded, Payload, R>(saga: SagaDefinition<Ct
             const call = phase === "forward" ? step.action : step.compensation
             if (call === undefined) return Succeeded
             let attempts = previous?.attempts ?? 0
-            let unknownOutcome = previous?.outcome_unknown ?? false
+            // A step the log shows `running` was cut short by a crash mid-call: it may have been applied.
+            let unknownOutcome = (previous?.outcome_unknown ?? false) || previous?.status === "running"
             const mustMeetDeadline = phase === "forward" && recovery === "backward"
 
             while (true) {
@@ -127,7 +128,8 @@ export const sagaHandler = <Ctx, CtxEncoded, Payload, R>(saga: SagaDefinition<Ct
                   message: `saga did not finish within SAGA_TIMEOUT_MS (${settings.sagaTimeoutMs} ms); stopped at ${step.name}`
                 })
                 if (previous !== undefined || attempts > 0) {
-                  yield* repo.failed(sagaId, runToken, step.name, phase, "failed", failure.message, unknownOutcome)
+                  const endedMs = yield* repo.failed(sagaId, runToken, step.name, phase, "failed", failure.message, unknownOutcome)
+                  log.set(key, { step: step.name, phase, status: "failed", attempts, outcome_unknown: unknownOutcome, last_error: failure.message, ended_ms: endedMs })
                 }
                 return { _tag: "Failed", step: step.name, failure } satisfies StepResult
               }
@@ -157,8 +159,8 @@ export const sagaHandler = <Ctx, CtxEncoded, Payload, R>(saga: SagaDefinition<Ct
                   context = produced as Ctx
                   stored = Option.some(yield* encodeContext(context))
                 }
-                yield* repo.succeeded(sagaId, runToken, step.name, phase, stored)
-                log.set(key, { step: step.name, phase, status: "succeeded", attempts, outcome_unknown: unknownOutcome, last_error: null, ended_ms: now })
+                const endedMs = yield* repo.succeeded(sagaId, runToken, step.name, phase, stored)
+                log.set(key, { step: step.name, phase, status: "succeeded", attempts, outcome_unknown: unknownOutcome, last_error: null, ended_ms: endedMs })
                 return Succeeded
               }
               const failure = yield* Option.match(Cause.failureOption(exit.cause), {
@@ -171,12 +173,12 @@ export const sagaHandler = <Ctx, CtxEncoded, Payload, R>(saga: SagaDefinition<Ct
                 const final = failure.kind === "transient"
                   ? new StepFailure({ ...failure, kind: "permanent", message: `${failure.message} (gave up after ${attempts} attempts)` })
                   : failure
-                yield* repo.failed(sagaId, runToken, step.name, phase, "failed", final.message, unknownOutcome)
-                log.set(key, { step: step.name, phase, status: "failed", attempts, outcome_unknown: unknownOutcome, last_error: final.message, ended_ms: yield* Clock.currentTimeMillis })
+                const endedMs = yield* repo.failed(sagaId, runToken, step.name, phase, "failed", final.message, unknownOutcome)
+                log.set(key, { step: step.name, phase, status: "failed", attempts, outcome_unknown: unknownOutcome, last_error: final.message, ended_ms: endedMs })
                 return { _tag: "Failed", step: step.name, failure: final } satisfies StepResult
               }
-              yield* repo.failed(sagaId, runToken, step.name, phase, "waiting", failure.message, unknownOutcome)
-              log.set(key, { step: step.name, phase, status: "waiting", attempts, outcome_unknown: unknownOutcome, last_error: failure.message, ended_ms: yield* Clock.currentTimeMillis })
+              const endedMs = yield* repo.failed(sagaId, runToken, step.name, phase, "waiting", failure.message, unknownOutcome)
+              log.set(key, { step: step.name, phase, status: "waiting", attempts, outcome_unknown: unknownOutcome, last_error: failure.message, ended_ms: endedMs })
               let delayMs = Math.max(Duration.toMillis(delay.value), failure.retryAfterMs ?? 0)
               if (mustMeetDeadline) delayMs = Math.min(delayMs, Math.max(0, row.deadline_ms - (yield* Clock.currentTimeMillis)))
               if (delayMs > settings.inlineRetryMaxMs) {
@@ -213,7 +215,9 @@ export const sagaHandler = <Ctx, CtxEncoded, Payload, R>(saga: SagaDefinition<Ct
         /**
          * Reverse order of completion (end time, latest first; definition order breaks ties), for
          * every step that succeeded and every step whose outcome is unknown: one that failed in a
-         * way that may have applied it, or one a crash left running.
+         * way that may have applied it, or one a crash left running. End times are always the
+         * database's (`ended_at`, returned by each write), never this replica's Clock: steps of
+         * earlier runs and of this one are compared, and two clocks would misorder them.
          */
         const toCompensate = () =>
           steps

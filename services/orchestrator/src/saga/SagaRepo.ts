@@ -45,6 +45,13 @@ const decodeRows = <A, I>(schema: Schema.Schema<A, I>) => (rows: ReadonlyArray<u
 const fenced = (sagaId: string) => (rows: ReadonlyArray<unknown>) =>
   rows.length === 0 ? Effect.fail(new SagaTakenOver({ sagaId })) : Effect.void
 
+const EndedRow = Schema.Struct({ ended_ms: Schema.Number })
+
+/** A fenced step-log write that returns the row's `ended_at` (database time) as ended_ms. */
+const fencedEnd = (sagaId: string) => (rows: ReadonlyArray<unknown>) =>
+  Effect.flatMap(fenced(sagaId)(rows), () =>
+    Effect.map(decodeRows(EndedRow)(rows), (decoded) => decoded[0]!.ended_ms))
+
 const instanceColumns = (sql: SqlClient.SqlClient) =>
   sql`id::text as id, saga_type, state, current_step, context, error,
       (extract(epoch from deadline_at) * 1000)::float8 as deadline_ms`
@@ -110,14 +117,17 @@ export const makeSagaRepo = (sql: SqlClient.SqlClient) => {
         where saga_steps.status <> 'succeeded'
       returning 1`.pipe(Effect.flatMap(fenced(sagaId)))
 
-  /** The step succeeded; a new context, if the step produced one, is stored with it. */
+  /**
+   * The step succeeded; a new context, if the step produced one, is stored with it. Returns the
+   * end time the database recorded, which orders compensations.
+   */
   const succeeded = (
     sagaId: string,
     runToken: string,
     stepName: string,
     phase: Phase,
     context: Option.Option<unknown>
-  ): Effect.Effect<void, SqlError | SagaTakenOver> =>
+  ): Effect.Effect<number, SqlError | SagaTakenOver> =>
     sql`
       with fence as (
         update saga_instances
@@ -129,9 +139,9 @@ export const makeSagaRepo = (sql: SqlClient.SqlClient) => {
       update saga_steps set status = 'succeeded', ended_at = now(), last_error = null
       from fence
       where saga_steps.saga_id = fence.id and step = ${stepName} and phase = ${phase}
-      returning 1`.pipe(Effect.flatMap(fenced(sagaId)))
+      returning (extract(epoch from saga_steps.ended_at) * 1000)::float8 as ended_ms`.pipe(Effect.flatMap(fencedEnd(sagaId)))
 
-  /** `waiting`: a retry comes later; `failed`: no more attempts. */
+  /** `waiting`: a retry comes later; `failed`: no more attempts. Returns the database's end time. */
   const failed = (
     sagaId: string,
     runToken: string,
@@ -140,7 +150,7 @@ export const makeSagaRepo = (sql: SqlClient.SqlClient) => {
     status: "waiting" | "failed",
     error: string,
     outcomeUnknown: boolean
-  ): Effect.Effect<void, SqlError | SagaTakenOver> =>
+  ): Effect.Effect<number, SqlError | SagaTakenOver> =>
     sql`
       update saga_steps
       set status = ${status}, ended_at = now(), last_error = ${error},
@@ -148,7 +158,7 @@ export const makeSagaRepo = (sql: SqlClient.SqlClient) => {
       from saga_instances i
       where saga_steps.saga_id = ${sagaId} and step = ${stepName} and phase = ${phase}
         and i.id = saga_steps.saga_id and i.run_token = ${runToken} and i.state in ('running', 'compensating')
-      returning 1`.pipe(Effect.flatMap(fenced(sagaId)))
+      returning (extract(epoch from saga_steps.ended_at) * 1000)::float8 as ended_ms`.pipe(Effect.flatMap(fencedEnd(sagaId)))
 
   /** running -> compensating, with the reason; only once. */
   const beginCompensation = (

@@ -1,7 +1,7 @@
 import { TestDatabaseLive } from "@ecommerce/db/testing"
 import { expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
-import { Cause, Effect, Exit, Layer, Option, Schedule } from "effect"
+import { Cause, Effect, Exit, Fiber, Layer, Option, Schedule, TestContext } from "effect"
 import { randomUUID } from "node:crypto"
 import { inject } from "vitest"
 import type { EventHandler, OutboxEvent } from "../../src/outbox/EventHandler.ts"
@@ -44,6 +44,26 @@ const drive = (handler: EventHandler, event: OutboxEvent, whileParked: Effect.Ef
 
 type OrderSaga = SagaDefinition<any, any, any, Downstream> // eslint-disable-line @typescript-eslint/no-explicit-any
 
+const handlerFor = (saga: OrderSaga, fake: ReturnType<typeof makeFakeServices>, config: SagaConfig = settings) => {
+  const settingsLayer = Layer.succeed(SagaSettings, config)
+  return sagaHandler(saga).pipe(
+    Effect.provide(DownstreamLive.pipe(Layer.provide(fake.layer), Layer.provide(settingsLayer))),
+    Effect.provide(settingsLayer)
+  )
+}
+
+const orderPlaced = (order: ReturnType<typeof newOrder>): OutboxEvent => ({
+  id: "1",
+  eventId: randomUUID(),
+  aggregateType: "order",
+  aggregateId: order.orderId,
+  eventType: "OrderPlaced",
+  payload: order,
+  headers: {},
+  attempt: 1,
+  createdAt: new Date()
+})
+
 const runOrderSaga = (
   script: Script = () => undefined,
   saga: OrderSaga = OrderPlacedSaga,
@@ -53,22 +73,8 @@ const runOrderSaga = (
     const order = newOrder()
     yield* insertLedgerRow(order)
     const fake = makeFakeServices(order, script)
-    const settingsLayer = Layer.succeed(SagaSettings, settings)
-    const handler = yield* sagaHandler(saga).pipe(
-      Effect.provide(DownstreamLive.pipe(Layer.provide(fake.layer), Layer.provide(settingsLayer))),
-      Effect.provide(settingsLayer)
-    )
-    const event: OutboxEvent = {
-      id: "1",
-      eventId: randomUUID(),
-      aggregateType: "order",
-      aggregateId: order.orderId,
-      eventType: "OrderPlaced",
-      payload: order,
-      headers: {},
-      attempt: 1,
-      createdAt: new Date()
-    }
+    const handler = yield* handlerFor(saga, fake)
+    const event = orderPlaced(order)
     const parks = yield* drive(handler, event, whileParked)
     const saga_ = yield* sagaOf(event.eventId)
     const ledger = yield* ledgerOf(order.orderId)
@@ -238,6 +244,66 @@ layer(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")), { exclud
           ["authorization", "succeeded", 1]
         ])
       }))
+
+    it.effect("a step a crash left in flight stays of unknown outcome past the deadline: still released after a crash mid-compensation", () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const order = newOrder()
+        yield* insertLedgerRow(order)
+        let hanging = ""
+        const fake = makeFakeServices(order, (call) => call.endpoint === hanging ? reply.never : undefined)
+        const handler = yield* handlerFor(OrderPlacedSaga, fake, { ...settings, stepTimeoutMs: 60_000 })
+        const event = orderPlaced(order)
+        /** Runs the handler until it calls `endpoint`, which never answers, then kills the run (a crash). */
+        const crashDuring = (endpoint: string) =>
+          Effect.gen(function*() {
+            hanging = endpoint
+            const before = fake.calls.length
+            const fiber = yield* Effect.fork(handler.run(event))
+            while (!fake.calls.slice(before).some((call) => call.endpoint === endpoint)) yield* Effect.sleep("5 millis")
+            yield* Fiber.interrupt(fiber)
+          })
+        // Run 1 dies while the reservation request is in flight: it may have been applied.
+        yield* crashDuring("POST /reservations")
+        yield* sql`update saga_instances set deadline_at = now() - interval '1 second' where trigger_event_id = ${event.eventId}`
+        // Run 2 finds the deadline passed, starts compensating, and dies releasing the stock.
+        yield* crashDuring("DELETE /reservations")
+        hanging = ""
+        yield* drive(handler, event)
+        const saga = yield* sagaOf(event.eventId)
+        expect(fake.calls.map((call) => `${call.endpoint} ${call.key?.slice(saga.id.length + 1)}`)).toEqual([
+          forward.createOrder,
+          forward.reserveStock,
+          undo.releaseStock,
+          // Run 3: the release is retried with its key, then the rest.
+          undo.releaseStock,
+          undo.cancelOrder,
+          undo.void
+        ])
+        expect(yield* ledgerOf(order.orderId)).toEqual({ status: "CANCELLED", reason: "timed out" })
+        const log = yield* stepLogOf(saga.id)
+        expect(log.find((r) => r.step === "reserveStock" && r.phase === "forward")).toMatchObject({ status: "failed", outcomeUnknown: true })
+      }))
+
+    it.effect("compensations follow the database's completion order, not the replica's clock (here the TestClock)", () =>
+      Effect.gen(function*() {
+        // The capture fails once (a park) and succeeds in the next run; then confirm is rejected.
+        // The capture finished last, so its refund comes first: a void before it would meet a
+        // captured payment and be refused.
+        const run = yield* runOrderSaga((call) =>
+          call.endpoint === "POST /payments/capture" && call.previous === 0
+            ? reply.unavailable
+            : call.endpoint === "POST /orders/confirmation"
+            ? reply.error(409, { _tag: "OrderTransitionRejected", orderId: randomUUID(), status: "CANCELLED", requested: "CONFIRMED", message: "no" })
+            : undefined
+        )
+        expect(run.parks).toBe(1)
+        expect(run.trace).toEqual([
+          forward.createOrder, forward.reserveStock, forward.capturePayment, forward.capturePayment, forward.confirmOrder,
+          undo.refund, undo.releaseStock, undo.cancelOrder, undo.void
+        ])
+        expect(run.ledger?.status).toBe("CANCELLED")
+      }).pipe(Effect.provide(TestContext.TestContext)))
 
     it.effect("passing SAGA_TIMEOUT_MS while parked starts compensation: CANCELLED timed out", () =>
       Effect.gen(function*() {
