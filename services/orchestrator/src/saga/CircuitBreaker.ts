@@ -92,8 +92,10 @@ export const makeCircuitBreaker = (service: string, settings: CircuitSettings) =
             onFailure: (failure) => record(failure.kind === "transient"),
             onSuccess: () => record(false)
           }),
-          // An interrupted trial call must not leave the circuit half-open for ever.
-          Effect.onInterrupt(() => admission.trial ? Ref.set(state, { _tag: "open", until: 0 }) : Effect.void)
+          // The engine's per-call timeout interrupts a call that hangs: the commonest sign of a sick
+          // service, so it counts as a transient failure (and an interrupted trial re-opens the circuit
+          // for a full cool-down rather than leaving it half-open for ever).
+          Effect.onInterrupt(() => record(true))
         )
       })
 

@@ -56,6 +56,31 @@ plain.effect("circuit breaker: opens after the threshold, fails fast during the 
     expect(yield* Ref.get(calls)).toBe(6)
   }))
 
+plain.effect("circuit breaker: calls cut off by the step timeout count as failures; a trial cut off re-opens it for a cool-down", () =>
+  Effect.gen(function*() {
+    const breaker = yield* makeCircuitBreaker("orders", { failureThreshold: 2, cooldownMs: 10_000 })
+    const calls = yield* Ref.make(0)
+    // What the engine does to a step: a per-call timeout around the protected call.
+    const hanging = breaker.protect(Effect.zipRight(Ref.update(calls, (n) => n + 1), Effect.never)).pipe(
+      Effect.timeoutFail({ duration: "1 second", onTimeout: () => transient })
+    )
+    const timedOut = Effect.gen(function*() {
+      const fiber = yield* Effect.fork(Effect.flip(hanging))
+      yield* TestClock.adjust("1 second")
+      return yield* Fiber.join(fiber)
+    })
+    yield* timedOut
+    expect(yield* breaker.state).toBe("closed")
+    yield* timedOut
+    expect(yield* breaker.state).toBe("open")
+    expect(yield* Effect.flip(breaker.protect(Effect.void))).toMatchObject({ errorTag: "CircuitOpen" })
+    yield* TestClock.adjust("10 seconds")
+    yield* timedOut // the trial call hangs too
+    expect(yield* breaker.state).toBe("open")
+    expect(yield* Effect.flip(breaker.protect(Effect.void))).toMatchObject({ errorTag: "CircuitOpen", retryAfterMs: 10_000 })
+    expect(yield* Ref.get(calls)).toBe(3)
+  }))
+
 plain.effect("classification: 5xx and transport errors are transient with unknown outcome; typed 409s are rejected", () =>
   Effect.sync(() => {
     const request = HttpClientRequest.get("http://inventory.test/x")
