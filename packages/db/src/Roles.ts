@@ -22,6 +22,8 @@ export const rolePassword = (role: ServiceRole): Config.Config<Redacted.Redacted
  */
 const grants = `
 revoke all on schema orders, inventory, payments, edge from public;
+-- Before Postgres 15 every role may create tables in public; only the admin's migrations may.
+revoke create on schema public from public;
 
 grant usage on schema orders to orders;
 grant select, insert, update, delete on all tables in schema orders to orders;
@@ -44,6 +46,9 @@ alter default privileges in schema payments grant usage, select on sequences to 
 -- The edge API reads prices, writes ledger rows and outbox rows, and keeps its own idempotency keys.
 grant usage on schema edge to edge_api;
 grant select, insert, update, delete on all tables in schema edge to edge_api;
+grant usage, select on all sequences in schema edge to edge_api;
+alter default privileges in schema edge grant select, insert, update, delete on tables to edge_api;
+alter default privileges in schema edge grant usage, select on sequences to edge_api;
 grant usage on schema public to edge_api;
 grant select on catalogue to edge_api;
 grant select, insert on order_ledger to edge_api;

@@ -3,7 +3,7 @@ import { PgClient } from "@effect/sql-pg"
 import { expect, layer } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
 import { inject } from "vitest"
-import { rolePassword, type ServiceRole } from "../src/Roles.ts"
+import { applyRoles, rolePassword, ServiceRoles, type ServiceRole } from "../src/Roles.ts"
 import { TestDatabase, TestDatabaseLive } from "../src/testing.ts"
 
 const adminUrl = inject("adminUrl")
@@ -60,5 +60,26 @@ layer(TestDatabaseLive(adminUrl, template), { excludeTestServices: true })("serv
       expect(yield* as("edge_api", "update outbox set status = 'done'")).toMatch(/permission denied/)
       expect(yield* as("edge_api", "update order_ledger set status = 'CONFIRMED'")).toMatch(/permission denied/)
       expect(yield* as("edge_api", "select * from inventory.stock")).toMatch(/permission denied/)
+    }))
+
+  it.effect("no service role can create a table in public, even where PUBLIC was granted it (Postgres < 15)", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      // Before Postgres 15 every database gives PUBLIC create on schema public; restore that default
+      // here, then apply the roles as `db:roles` would on such a server.
+      yield* sql`grant create on schema public to public`
+      yield* applyRoles
+      for (const role of ServiceRoles) {
+        expect(yield* as(role, `create table public.sneaky_${role} (id int)`)).toMatch(/permission denied/)
+      }
+    }))
+
+  it.effect("a table a later migration adds to edge is granted to the edge API's role", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`create table edge.later_table (id int)`
+      expect(yield* as("edge_api", "insert into edge.later_table values (1)")).toBe("ok")
+      expect(yield* as("edge_api", "select * from edge.later_table")).toBe("ok")
+      expect(yield* as("orders", "select * from edge.later_table")).toMatch(/permission denied/)
     }))
 })
