@@ -13,6 +13,9 @@ type Payments = Context.Tag.Service<PaymentsClient>
  * What each error of each client means to a saga. These records must name every error the
  * contracts declare (see `Classifier`): a new error in packages/contracts fails the build here.
  * Typed 4xx errors are `rejected`: the services roll back with the error, so nothing was applied.
+ * Except `IdempotencyKeyReused`: the key (this step and phase of this saga) was already used for a
+ * request with another body, which WAS applied (e.g. code that builds the body changed between a
+ * crash and the resume), so its outcome is `unknown` and the step is compensated.
  * `Unauthorized` is transient: a wrong SERVICE_TOKEN is fixed by an operator, and the sagas
  * (parked meanwhile) should then carry on rather than compensate every order.
  */
@@ -29,7 +32,7 @@ export const ordersErrors: Classifier<ClientError<Orders>> = {
   OrderConflict: "rejected",
   OrderNotFound: "rejected",
   OrderTransitionRejected: "rejected",
-  IdempotencyKeyReused: "rejected"
+  IdempotencyKeyReused: "unknown"
 }
 
 export const inventoryErrors: Classifier<ClientError<Inventory>> = {
@@ -39,7 +42,7 @@ export const inventoryErrors: Classifier<ClientError<Inventory>> = {
   ReservationNotFound: "rejected",
   StockNotFound: "rejected",
   StockBelowReserved: "rejected",
-  IdempotencyKeyReused: "rejected"
+  IdempotencyKeyReused: "unknown"
 }
 
 export const paymentsErrors: Classifier<ClientError<Payments>> = {
@@ -48,7 +51,7 @@ export const paymentsErrors: Classifier<ClientError<Payments>> = {
   AuthorizationNotFound: "rejected",
   AuthorizationConflict: "rejected",
   PaymentStateConflict: "rejected",
-  IdempotencyKeyReused: "rejected"
+  IdempotencyKeyReused: "unknown"
 }
 
 export interface Downstream {

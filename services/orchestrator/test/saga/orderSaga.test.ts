@@ -166,6 +166,18 @@ layer(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")), { exclud
         })
       }))
 
+    it.effect("reserveStock answered 422 IdempotencyKeyReused: a request with its key was applied, so the stock is released too", () =>
+      Effect.gen(function*() {
+        const run = yield* runOrderSaga(onEndpoint(
+          "POST /reservations",
+          reply.error(422, { _tag: "IdempotencyKeyReused", message: "this Idempotency-Key was already used for a different request" })
+        ))
+        expect(run.trace).toEqual([forward.createOrder, forward.reserveStock, undo.releaseStock, undo.cancelOrder, undo.void])
+        expect(run.ledger?.status).toBe("CANCELLED")
+        const log = yield* stepLogOf(run.saga.id)
+        expect(log.find((r) => r.step === "reserveStock" && r.phase === "forward")).toMatchObject({ status: "failed", outcomeUnknown: true })
+      }))
+
     it.effect("capture declined (402): release, cancel, void in reverse order, no refund; CANCELLED payment declined", () =>
       Effect.gen(function*() {
         const run = yield* runOrderSaga(onEndpoint("POST /payments/capture", declined))
