@@ -31,7 +31,8 @@ export const WorkerConfig = Config.all({
   handlerTimeoutMs: positiveInteger("HANDLER_TIMEOUT_MS", 300_000),
   shutdownGraceMs: nonNegativeInteger("SHUTDOWN_GRACE_MS", 10_000),
   listenProbeMs: positiveInteger("LISTEN_PROBE_MS", 10_000),
-  maxPayloadBytes: positiveInteger("MAX_PAYLOAD_BYTES", 1_048_576)
+  maxPayloadBytes: positiveInteger("MAX_PAYLOAD_BYTES", 1_048_576),
+  doneRetentionHours: nonNegativeInteger("DONE_RETENTION_HOURS", 168)
 })
 
 export type WorkerConfig = Config.Config.Success<typeof WorkerConfig>

@@ -173,6 +173,32 @@ layer(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")), { exclud
       expect((yield* row(afterDead)).status).toBe("done")
     }).pipe(Effect.scoped))
 
+  it.effect("done rows older than DONE_RETENTION_HOURS are pruned; recent done, dead and pending rows stay", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const db = yield* TestDatabase
+      const ids = yield* sql<{ id: string; label: string }>`
+        insert into outbox (aggregate_type, aggregate_id, event_type, payload, status, processed_at, available_at)
+        values ('prune', 'prune-1', 'Ping', '{}', 'done', now() - interval '3 hours', now()),
+               ('prune', 'prune-2', 'Ping', '{}', 'done', now() - interval '30 minutes', now()),
+               ('prune', 'prune-3', 'Ping', '{}', 'dead', now() - interval '3 hours', now()),
+               ('prune', 'prune-4', 'Ping', '{}', 'pending', null, now() + interval '1 day')
+        returning id::text as id, aggregate_id as label`
+      yield* startWorker(db, { DONE_RETENTION_HOURS: "1" })
+      const remaining = sql<{ label: string }>`
+        select aggregate_id as label from outbox where aggregate_type = 'prune' order by id`.pipe(
+        Effect.map((rows) => rows.map((r) => r.label))
+      )
+      const left = yield* remaining.pipe(
+        Effect.filterOrFail((labels) => !labels.includes("prune-1")),
+        Effect.retry(Schedule.spaced("50 millis")),
+        Effect.timeout("20 seconds")
+      )
+      expect(left).toEqual(["prune-2", "prune-3", "prune-4"])
+      expect(ids).toHaveLength(4)
+      yield* sql`delete from outbox where aggregate_type = 'prune'`
+    }).pipe(Effect.scoped))
+
   it.effect("a write with a stale lease token is rejected once the row has been re-claimed", () =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient

@@ -151,7 +151,25 @@ export const makeOutboxRepo = (sql: SqlClient.SqlClient, options: { readonly wor
       where o.id = e.id
       returning o.id::text as id, o.status`
 
-  return { claim, complete, extendLeases, release, reapExpired } as const
+  /**
+   * Deletes up to `limit` `done` rows finished more than `retentionHours` ago, so the hot table
+   * stays small. Walks the primary key from the oldest id (old rows sit there) and stops at the
+   * limit, so it needs no index of its own; SKIP LOCKED keeps replicas pruning side by side from
+   * waiting on each other. Dead rows are kept: an operator decides about those.
+   */
+  const pruneDone = (retentionHours: number, limit: number): Effect.Effect<number, SqlError> =>
+    sql`
+      delete from outbox
+      where id in (
+        select id from outbox
+        where status = 'done' and processed_at < now() - ${retentionHours} * interval '1 hour'
+        order by id
+        limit ${limit}
+        for update skip locked
+      )
+      returning id`.pipe(Effect.map((rows) => rows.length))
+
+  return { claim, complete, extendLeases, release, reapExpired, pruneDone } as const
 }
 
 export type OutboxRepo = ReturnType<typeof makeOutboxRepo>

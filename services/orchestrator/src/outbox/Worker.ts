@@ -285,6 +285,14 @@ export const runWorker = Effect.gen(function*() {
     Effect.repeat(Schedule.spaced(Duration.millis(Math.max(250, Math.floor(config.leaseMs / 2)))))
   )
 
+  /** Deletes old `done` rows in batches of 1,000, once a minute (and at start). */
+  const pruneBatch = 1_000
+  const pruner = repo.pruneDone(config.doneRetentionHours, pruneBatch).pipe(
+    Effect.repeat({ while: (deleted) => deleted === pruneBatch }),
+    Effect.catchAll((error) => Effect.logWarning(`pruning done rows failed: ${firstLine(String(error.cause ?? error.message))}`)),
+    Effect.repeat(Schedule.spaced("1 minute"))
+  )
+
   const poller = Effect.sync(wake).pipe(Effect.repeat(Schedule.spaced(Duration.millis(config.pollIntervalMs))))
 
   // --- start -------------------------------------------------------------------------------
@@ -295,6 +303,7 @@ export const runWorker = Effect.gen(function*() {
   yield* FiberSet.run(loops, fetcher)
   yield* FiberSet.run(loops, reaper)
   yield* FiberSet.run(loops, poller)
+  if (config.doneRetentionHours > 0) yield* FiberSet.run(loops, pruner)
   yield* FiberSet.run(
     loops,
     runListener({
