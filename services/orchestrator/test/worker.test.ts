@@ -199,6 +199,21 @@ layer(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")), { exclud
       yield* sql`delete from outbox where aggregate_type = 'prune'`
     }).pipe(Effect.scoped))
 
+  it.effect("a notification that arrives while every slot is busy is not lost", () =>
+    Effect.gen(function*() {
+      const db = yield* TestDatabase
+      // One slot and no polling to speak of: only wake-ups can explain a prompt pickup.
+      yield* startWorker(db, { WORKER_CONCURRENCY: "1", POLL_INTERVAL_MS: "600000" })
+      yield* Effect.sleep("500 millis")
+      const busy = yield* insert("busy-1", "Sleep", { ms: [1500] })
+      yield* rowUntil(busy, (r) => r.status === "processing", "the only slot is busy")
+      // Its NOTIFY arrives, and is consumed, while the slot is taken: the pickup must come from the
+      // slot freeing up.
+      const waiting = yield* insert("busy-2", "Record", {})
+      const final = yield* rowUntil(waiting, settled, "handled once the slot frees, not at the next poll")
+      expect(final.status).toBe("done")
+    }).pipe(Effect.scoped))
+
   it.effect("a write with a stale lease token is rejected once the row has been re-claimed", () =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient

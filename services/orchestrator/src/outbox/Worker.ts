@@ -169,7 +169,11 @@ export const runWorker = Effect.gen(function*() {
       // beats several tiny ones.
       yield* Effect.yieldNow()
       const free = config.concurrency - running.size
-      if (free <= 0) return
+      if (free <= 0) {
+        // This wake-up is spent; the next finishing handler must bring the fetcher back.
+        mayHaveMore = true
+        return
+      }
       const rows = yield* repo.claim(free)
       if (claimFailing) {
         claimFailing = false
