@@ -1,8 +1,10 @@
 import {
+  type AuthorizationId,
   Authorize,
   type CancelCheckout,
   type Checkout as CheckoutRequest,
   CheckoutAccepted,
+  type CustomerId,
   IdempotencyKey,
   IdempotencyKeyReused,
   MinorUnits,
@@ -27,11 +29,19 @@ import { LedgerRepo } from "./LedgerRepo.ts"
 export const PaymentsTimeout = Config.duration("PAYMENTS_TIMEOUT").pipe(Config.withDefault(Duration.seconds(5)))
 
 /**
- * The order id is derived from the checkout's Idempotency-Key, so a client retrying a checkout whose
- * response it lost reaches the same order, and payments (keyed on the order) the same authorization.
+ * Idempotency-Keys are chosen by clients, so they are unique per customer only: the edge scopes each
+ * key by the customer before storing it or deriving an order id from it. A customer id cannot hold
+ * '/', so two scoped keys are equal only when customer and key both are.
  */
-export const orderIdFor = (key: string): OrderId => {
-  const hex = createHash("sha256").update(`checkout:${key}`).digest("hex")
+export const customerKey = (customerId: CustomerId, key: IdempotencyKey): string => `${customerId}/${key}`
+
+/**
+ * The order id is derived from the customer and the checkout's Idempotency-Key, so a client retrying
+ * a checkout whose response it lost reaches the same order, and payments (keyed on the order) the
+ * same authorization.
+ */
+export const orderIdFor = (customerId: CustomerId, key: IdempotencyKey): OrderId => {
+  const hex = createHash("sha256").update(`checkout:${customerKey(customerId, key)}`).digest("hex")
   // RFC 9562 layout, version 8 (custom), variant 10xx.
   const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)
   return OrderId.make(`${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`)
@@ -47,6 +57,17 @@ const isQuantity = Schema.is(Quantity)
 const isAmount = Schema.is(MinorUnits)
 
 const unavailable = (message: string) => new UpstreamUnavailable({ service: "payments", message })
+
+/**
+ * The order id, and so the authorization payments replays, are bound to the key: once a failed
+ * attempt released that authorization, no retry with the key can succeed. A 4xx says so; a 503 would
+ * invite retries that fail forever.
+ */
+const releasedAuthorization = () =>
+  new IdempotencyKeyReused({
+    message: "this Idempotency-Key's checkout failed and its payment authorization was released; " +
+      "check out again with a new Idempotency-Key"
+  })
 
 export class Checkout extends Effect.Service<Checkout>()("@ecommerce/edge-api/Checkout", {
   effect: Effect.gen(function*() {
@@ -123,11 +144,62 @@ export class Checkout extends Effect.Service<Checkout>()("@ecommerce/edge-api/Ch
         })
       )
 
+    /** Fails unless the authorization can still be captured (a failed attempt may have voided it). */
+    const ensureAuthorized = (authorizationId: AuthorizationId) =>
+      payments.payments.get({ path: { authorization_id: authorizationId } }).pipe(
+        Effect.timeoutFail({
+          duration: paymentsTimeout,
+          onTimeout: () => unavailable("the payments service did not answer in time")
+        }),
+        Effect.catchAll((error): Effect.Effect<never, UpstreamUnavailable> => {
+          switch (error._tag) {
+            case "UpstreamUnavailable":
+              return Effect.fail(error)
+            case "RequestError":
+            case "ResponseError":
+              return Effect.fail(unavailable(`the payments service failed: ${error.message}`))
+            case "AuthorizationNotFound":
+            case "Unauthorized":
+            case "HttpApiDecodeError":
+            case "ParseError":
+              return Effect.logError("payments could not show the authorization it just returned", error).pipe(
+                Effect.zipRight(Effect.fail(unavailable("the payments service could not show the authorization")))
+              )
+          }
+        }),
+        Effect.flatMap((payment) => payment.status === "AUTHORIZED" ? Effect.void : Effect.fail(releasedAuthorization()))
+      )
+
+    /**
+     * After the checkout transaction died: void the authorization unless the order was written. The
+     * transaction may have committed before the connection was lost; the saga then owns the
+     * authorization and a void would cancel a good order. If the ledger cannot be read, the hold stays.
+     */
+    const voidUnlessPlaced = (orderId: OrderId, authorizationId: AuthorizationId) =>
+      repo.withOrderLock(
+        orderId,
+        Effect.gen(function*() {
+          if (Option.isSome(yield* repo.find(orderId))) {
+            return yield* Effect.logWarning("a checkout failed after its order committed; the authorization stays")
+          }
+          yield* payments.payments.void({
+            path: { authorization_id: authorizationId },
+            headers: { "idempotency-key": IdempotencyKey.make(`checkout:${orderId}:void`) }
+          }).pipe(Effect.timeout(paymentsTimeout))
+        })
+      ).pipe(
+        Effect.catchAllCause((cause) => Effect.logError("could not void the authorization of a failed checkout", cause))
+      )
+
     const checkout = (key: IdempotencyKey, request: CheckoutRequest) =>
       Effect.gen(function*() {
-        const orderId = orderIdFor(key)
+        const orderId = orderIdFor(request.customerId, key)
         yield* Effect.annotateCurrentSpan("orderId", orderId)
-        const recorded = { key, request: { endpoint: "checkout", body: request }, success: CheckoutAccepted }
+        const recorded = {
+          key: customerKey(request.customerId, key),
+          request: { endpoint: "checkout", body: request },
+          success: CheckoutAccepted
+        }
         // A replay answers from the record before pricing or calling payments: a price changed since,
         // or payments being down, must not turn the stored 202 into a 422 or a 503; and a key used by
         // another request must not leave a fresh authorization behind its 422.
@@ -148,23 +220,18 @@ export class Checkout extends Effect.Service<Checkout>()("@ecommerce/edge-api/Ch
         const headers = yield* traceHeaders
         return yield* idempotency.run(
           recorded,
-          Effect.gen(function*() {
-            yield* repo.insertLedger(event)
-            yield* repo.insertEvent(OrderPlaced, event, headers)
-            return new CheckoutAccepted({ orderId })
-          })
-        ).pipe(
-          // Nothing was written, but the card is authorized: release the hold (best effort).
-          Effect.tapDefect(() =>
-            payments.payments.void({
-              path: { authorization_id: payment.authorizationId },
-              headers: { "idempotency-key": IdempotencyKey.make(`checkout:${orderId}:void`) }
-            }).pipe(
-              Effect.timeout(paymentsTimeout),
-              Effect.catchAllCause((cause) => Effect.logError("could not void the authorization of a failed checkout", cause))
-            )
+          // Payments replays a voided authorization to a retry of a failed checkout; checked under
+          // the order's lock, so a void in progress either finished (seen here) or waits for us.
+          repo.withOrderLock(
+            orderId,
+            Effect.gen(function*() {
+              yield* ensureAuthorized(payment.authorizationId)
+              yield* repo.insertLedger(event)
+              yield* repo.insertEvent(OrderPlaced, event, headers)
+              return new CheckoutAccepted({ orderId })
+            })
           )
-        )
+        ).pipe(Effect.tapDefect(() => voidUnlessPlaced(orderId, payment.authorizationId)))
       }).pipe(Effect.withSpan("Checkout.checkout"))
 
     const getOrder = (orderId: OrderId) =>
@@ -178,27 +245,30 @@ export class Checkout extends Effect.Service<Checkout>()("@ecommerce/edge-api/Ch
 
     const cancelOrder = (key: IdempotencyKey, orderId: OrderId, request: CancelCheckout) =>
       Effect.gen(function*() {
+        // The key is scoped by the order's customer, like a checkout's, so it needs the order first;
+        // the ledger row, once written, is never deleted, so a replay finds it again.
+        const order = yield* getOrder(orderId)
         const headers = yield* traceHeaders
+        const [first, ...rest] = order.items
         return yield* idempotency.run(
-          { key, request: { endpoint: "cancelOrder", orderId, body: request }, success: CheckoutAccepted },
-          Effect.gen(function*() {
-            const order = yield* getOrder(orderId)
-            const [first, ...rest] = order.items
-            yield* repo.insertEvent(
-              OrderCancellationRequested,
-              new OrderCancellationRequested({
-                orderId,
-                customerId: order.customerId,
-                items: [first!, ...rest],
-                amount: order.amount,
-                currency: order.currency,
-                authorizationId: order.authorizationId,
-                reason: request.reason ?? "cancelled by the customer"
-              }),
-              headers
-            )
-            return new CheckoutAccepted({ orderId })
-          })
+          {
+            key: customerKey(order.customerId, key),
+            request: { endpoint: "cancelOrder", orderId, body: request },
+            success: CheckoutAccepted
+          },
+          repo.insertEvent(
+            OrderCancellationRequested,
+            new OrderCancellationRequested({
+              orderId,
+              customerId: order.customerId,
+              items: [first!, ...rest],
+              amount: order.amount,
+              currency: order.currency,
+              authorizationId: order.authorizationId,
+              reason: request.reason ?? "cancelled by the customer"
+            }),
+            headers
+          ).pipe(Effect.as(new CheckoutAccepted({ orderId })))
         )
       }).pipe(Effect.withSpan("Checkout.cancelOrder"))
 

@@ -7,7 +7,7 @@ import {
   OrderView,
   Sku
 } from "@ecommerce/contracts"
-import { SqlClient, SqlSchema } from "@effect/sql"
+import { SqlClient, SqlError, SqlSchema } from "@effect/sql"
 import { Effect, Option, Schema } from "effect"
 
 /** bigint columns arrive as strings, timestamps as Dates. */
@@ -71,8 +71,20 @@ export class LedgerRepo extends Effect.Service<LedgerRepo>()("@ecommerce/edge-ap
             from order_ledger where order_id = ${orderId}`
     })
 
+    /**
+     * Runs `effect` in a transaction holding the order's advisory lock (until the outermost
+     * transaction ends): the checkout that writes the order and the void after a failed one take it,
+     * so the void sees either the committed ledger row or a checkout that will find the authorization
+     * voided.
+     */
+    const withOrderLock = <A, E, R>(orderId: OrderId, effect: Effect.Effect<A, E, R>) =>
+      sql.withTransaction(
+        sql`select pg_advisory_xact_lock(hashtextextended(${`edge.order:${orderId}`}, 0))`.pipe(Effect.zipRight(effect))
+      ).pipe(Effect.catchIf((error): error is SqlError.SqlError => error instanceof SqlError.SqlError, Effect.die))
+
     return {
       prices,
+      withOrderLock,
       insertLedger,
       insertEvent,
       find: (orderId: OrderId) =>

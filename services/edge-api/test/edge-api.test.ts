@@ -14,7 +14,7 @@ import {
 } from "@ecommerce/contracts"
 import { EdgeApiClient, PaymentsClient } from "@ecommerce/http-kit/clients"
 import { serverUrl, testServer, testToken } from "@ecommerce/http-kit/testing"
-import { TestDatabaseLive } from "@ecommerce/db/testing"
+import { TestDatabase, TestDatabaseLive } from "@ecommerce/db/testing"
 import { PaymentsApiLive } from "@ecommerce/payments"
 import { expect, layer } from "@effect/vitest"
 import { HttpClient, HttpClientError, HttpClientRequest } from "@effect/platform"
@@ -22,6 +22,7 @@ import { NodeHttpClient } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
 import { Effect, Layer, Redacted, Schema } from "effect"
 import { randomUUID } from "node:crypto"
+import { createConnection, createServer, type Socket } from "node:net"
 import { inject } from "vitest"
 import { orderIdFor } from "../src/Checkout.ts"
 import { EdgeApiLive } from "../src/Http.ts"
@@ -34,10 +35,65 @@ const PaymentsLive = Layer.unwrapEffect(
   Effect.map(serverUrl, (baseUrl) => PaymentsClient.layer({ baseUrl, token: testToken }))
 ).pipe(Layer.provide(testServer({ api: PaymentsApiLive, role: "payments" })))
 
-const edgeClientFor = <E, R>(payments: Layer.Layer<PaymentsClient, E, R>) =>
+/** The edge API and its client; `database` overrides where the edge's pool connects. */
+const edgeClientFor = <E, R>(
+  payments: Layer.Layer<PaymentsClient, E, R>,
+  database: Layer.Layer<never> | Layer.Layer<TestDatabase> = Layer.empty
+) =>
   Layer.unwrapEffect(Effect.map(serverUrl, (baseUrl) => EdgeApiClient.layer({ baseUrl, token: testToken }))).pipe(
-    Layer.provideMerge(testServer({ api: EdgeApiLive.pipe(Layer.provide(payments)), role: "edge_api" }))
+    Layer.provideMerge(
+      testServer({ api: EdgeApiLive.pipe(Layer.provide(payments)), role: "edge_api" }).pipe(Layer.provide(database))
+    )
   )
+
+/**
+ * A TCP proxy to the database that, once armed, passes the next COMMIT to Postgres and then cuts the
+ * client's connection before the answer: the transaction commits, the caller sees a lost connection.
+ * Only `role`'s connections are cut.
+ */
+const commitDropper = (databaseUrl: string, role: string) =>
+  Effect.gen(function*() {
+    const target = new URL(databaseUrl)
+    let armed = false
+    let dropped = 0
+    const sockets = new Set<Socket>()
+    const server = createServer((client) => {
+      const upstream = createConnection({ host: target.hostname, port: Number(target.port) })
+      sockets.add(client).add(upstream)
+      upstream.on("data", (chunk) => client.write(chunk))
+      let user = ""
+      client.on("data", (chunk) => {
+        upstream.write(chunk)
+        const text = chunk.toString("latin1")
+        // The startup message names the user; payments, behind the edge, connects here too.
+        if (user === "") user = /user\0([^\0]*)\0/.exec(text)?.[1] ?? ""
+        if (armed && user === role && text.includes("COMMIT")) {
+          armed = false
+          dropped++
+          upstream.removeAllListeners("data")
+          client.destroy()
+          // Give Postgres the time to commit before it sees the end of the stream.
+          setTimeout(() => upstream.end(), 200)
+        }
+      })
+      client.on("error", () => upstream.destroy())
+      upstream.on("error", () => client.destroy())
+      client.on("close", () => setTimeout(() => upstream.end(), 200))
+    })
+    yield* Effect.acquireRelease(
+      Effect.async<void>((resume) => void server.listen(0, "127.0.0.1", () => resume(Effect.void))),
+      () =>
+        Effect.sync(() => {
+          for (const socket of sockets) socket.destroy()
+          server.close()
+        })
+    )
+    const address = server.address()
+    const url = new URL(databaseUrl)
+    url.hostname = "127.0.0.1"
+    url.port = String(typeof address === "object" && address !== null ? address.port : 0)
+    return { url: url.toString(), arm: () => void (armed = true), dropped: () => dropped }
+  })
 
 const TestLive = edgeClientFor(PaymentsLive).pipe(
   Layer.provideMerge(NodeHttpClient.layerUndici),
@@ -55,6 +111,9 @@ const order = (options: { card?: string; customer?: string; skus?: Array<[string
     currency: Currency.make("EUR"),
     cardToken: CardToken.make(options.card ?? TestCards.approved)
   })
+
+/** The order id a checkout by `customer` with `key` gets. */
+const orderOf = (key: IdempotencyKey, customer = "cust-42") => orderIdFor(CustomerId.make(customer), key)
 
 const checkout = (request: Checkout, key = newKey()) =>
   Effect.flatMap(EdgeApiClient, (client) =>
@@ -109,7 +168,7 @@ layer(TestLive, { excludeTestServices: true })("edge API over HTTP", (it) => {
       const key = newKey()
       const error = yield* Effect.flip(checkout(order({ card: TestCards.declined }), key))
       expect(error).toMatchObject({ _tag: "PaymentDeclined", stage: "authorization" })
-      expect(yield* written(orderIdFor(key))).toEqual({ ledger: [], outbox: [], authorizations: [] })
+      expect(yield* written(orderOf(key))).toEqual({ ledger: [], outbox: [], authorizations: [] })
     }))
 
   it.effect("an unknown sku answers 422 naming it, before any authorization", () =>
@@ -117,7 +176,7 @@ layer(TestLive, { excludeTestServices: true })("edge API over HTTP", (it) => {
       const key = newKey()
       const error = yield* Effect.flip(checkout(order({ skus: [["MUG-BLUE", 1], ["NO-SUCH-THING", 1]] }), key))
       expect(error).toMatchObject({ _tag: "UnknownSku", sku: "NO-SUCH-THING", currency: "EUR" })
-      expect(yield* written(orderIdFor(key))).toEqual({ ledger: [], outbox: [], authorizations: [] })
+      expect(yield* written(orderOf(key))).toEqual({ ledger: [], outbox: [], authorizations: [] })
     }))
 
   it.effect("same key replays the order, concurrent duplicates included; other body is 422", () =>
@@ -166,7 +225,7 @@ layer(TestLive, { excludeTestServices: true })("edge API over HTTP", (it) => {
       yield* client.checkout.cancelOrder({ path: { order_id: orderId }, headers: { "idempotency-key": key }, payload: new CancelCheckout({}) })
       const error = yield* Effect.flip(checkout(order(), key))
       expect(error._tag).toBe("IdempotencyKeyReused")
-      expect(yield* written(orderIdFor(key))).toEqual({ ledger: [], outbox: [], authorizations: [] })
+      expect(yield* written(orderOf(key))).toEqual({ ledger: [], outbox: [], authorizations: [] })
     }))
 
   it.effect("one sku's lines past 10000, or a total past 10^12, are a 400 naming items; nothing is authorized", () =>
@@ -176,14 +235,14 @@ layer(TestLive, { excludeTestServices: true })("edge API over HTTP", (it) => {
       const tooMany = yield* Effect.flip(checkout(order({ skus: [["MUG-BLUE", 6000], ["MUG-BLUE", 6000]] }), summed))
       expect(tooMany._tag).toBe("HttpApiDecodeError")
       expect(tooMany._tag === "HttpApiDecodeError" && tooMany.message).toContain("items")
-      expect(yield* written(orderIdFor(summed))).toEqual({ ledger: [], outbox: [], authorizations: [] })
+      expect(yield* written(orderOf(summed))).toEqual({ ledger: [], outbox: [], authorizations: [] })
 
       yield* sql`insert into catalogue (sku, currency, unit_price, name) values ('YACHT', 'EUR', 200000000, 'Yacht')`
       const costly = newKey()
       const tooMuch = yield* Effect.flip(checkout(order({ skus: [["YACHT", 10000]] }), costly))
       expect(tooMuch._tag).toBe("HttpApiDecodeError")
       expect(tooMuch._tag === "HttpApiDecodeError" && tooMuch.message).toContain("items")
-      expect(yield* written(orderIdFor(costly))).toEqual({ ledger: [], outbox: [], authorizations: [] })
+      expect(yield* written(orderOf(costly))).toEqual({ ledger: [], outbox: [], authorizations: [] })
     }))
 
   it.effect("a transaction killed between the ledger and outbox inserts leaves neither row", () =>
@@ -194,13 +253,76 @@ layer(TestLive, { excludeTestServices: true })("edge API over HTTP", (it) => {
       const key = newKey()
       const error = yield* Effect.flip(checkout(order({ customer: "cust-poison" }), key))
       expect(error instanceof HttpClientError.ResponseError && error.response.status).toBe(500)
-      const rows = yield* written(orderIdFor(key))
+      const rows = yield* written(orderOf(key, "cust-poison"))
       expect(rows.ledger).toEqual([])
       expect(rows.outbox).toEqual([])
       // The authorization made before the transaction is released, not left open.
       expect(rows.authorizations).toEqual([{ status: "VOIDED", amount: "3048" }])
-      const sqlKeys = yield* sql`select 1 from edge.idempotency_keys where key = ${key}`
+      const sqlKeys = yield* sql`select 1 from edge.idempotency_keys where position(${key} in key) > 0`
       expect(sqlKeys).toEqual([])
+    }))
+
+  it.effect("a retry after a failed checkout answers 422 instead of placing an order on the voided authorization", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      yield* sql`alter table outbox add constraint test_refuse_once check (payload->>'customerId' <> 'cust-retry')`
+      const key = newKey()
+      const request = order({ customer: "cust-retry" })
+      const failed = yield* Effect.flip(checkout(request, key))
+      expect(failed instanceof HttpClientError.ResponseError && failed.response.status).toBe(500)
+      yield* sql`alter table outbox drop constraint test_refuse_once`
+      // Payments replays the same, now voided, authorization for this order id: no order may use it.
+      const retried = yield* Effect.flip(checkout(request, key))
+      expect(retried._tag).toBe("IdempotencyKeyReused")
+      expect(retried.message).toContain("new Idempotency-Key")
+      expect(yield* written(orderOf(key, "cust-retry"))).toEqual({
+        ledger: [],
+        outbox: [],
+        authorizations: [{ status: "VOIDED", amount: "3048" }]
+      })
+      // A new key is a new order with a new authorization.
+      const { orderId } = yield* checkout(request)
+      expect((yield* written(orderId)).authorizations).toEqual([{ status: "AUTHORIZED", amount: "3048" }])
+    }))
+
+  it.scoped("a connection lost during COMMIT does not void the authorization of an order that committed", () =>
+    Effect.gen(function*() {
+      const db = yield* TestDatabase
+      const proxy = yield* commitDropper(db.url, "edge_api")
+      const context = yield* Layer.buildWithScope(
+        edgeClientFor(PaymentsLive, Layer.succeed(TestDatabase, { ...db, url: proxy.url })),
+        yield* Effect.scope
+      )
+      const client = yield* Effect.provide(EdgeApiClient, context)
+      const sql = yield* SqlClient.SqlClient
+      const key = newKey()
+      const request = order({ customer: "cust-lost-commit" })
+      proxy.arm()
+      const lost = yield* Effect.flip(client.checkout.checkout({ headers: { "idempotency-key": key }, payload: request }))
+      expect(lost instanceof HttpClientError.ResponseError && lost.response.status).toBe(500)
+      expect(proxy.dropped()).toBe(1)
+      const [placed] = yield* sql<{ orderId: OrderId }>`
+        select order_id as "orderId" from order_ledger where customer_id = 'cust-lost-commit'`
+      const rows = yield* written(placed!.orderId)
+      expect(rows.ledger).toEqual([{ status: "PENDING", amount: "3048", authorizationId: expect.any(String) }])
+      expect(rows.outbox).toHaveLength(1)
+      expect(rows.authorizations).toEqual([{ status: "AUTHORIZED", amount: "3048" }])
+      // The client's retry gets the order that committed.
+      const retried = yield* client.checkout.checkout({ headers: { "idempotency-key": key }, payload: request })
+      expect(retried.orderId).toBe(placed!.orderId)
+    }))
+
+  it.effect("two customers using the same Idempotency-Key get two orders", () =>
+    Effect.gen(function*() {
+      const key = newKey()
+      const first = yield* checkout(order({ customer: "cust-ann", skus: [["MUG-BLUE", 1]] }), key)
+      const second = yield* checkout(order({ customer: "cust-bob", skus: [["SOCKS-3PACK", 2]] }), key)
+      expect(first.orderId).not.toBe(second.orderId)
+      expect((yield* written(first.orderId)).ledger).toEqual([{ status: "PENDING", amount: "899", authorizationId: expect.any(String) }])
+      expect((yield* written(second.orderId)).ledger).toEqual([{ status: "PENDING", amount: "2500", authorizationId: expect.any(String) }])
+      // Each customer's replay still reaches their own order.
+      expect((yield* checkout(order({ customer: "cust-ann", skus: [["MUG-BLUE", 1]] }), key)).orderId).toBe(first.orderId)
+      expect((yield* checkout(order({ customer: "cust-bob", skus: [["SOCKS-3PACK", 2]] }), key)).orderId).toBe(second.orderId)
     }))
 
   it.effect("cancel writes an OrderCancellationRequested row with the order's data: 202", () =>
@@ -241,7 +363,7 @@ layer(TestLive, { excludeTestServices: true })("edge API over HTTP", (it) => {
       const key = newKey()
       const error = yield* Effect.flip(client.checkout.checkout({ headers: { "idempotency-key": key }, payload: order() }))
       expect(error).toMatchObject({ _tag: "UpstreamUnavailable", service: "payments" })
-      expect(yield* written(orderIdFor(key))).toEqual({ ledger: [], outbox: [], authorizations: [] })
+      expect(yield* written(orderOf(key))).toEqual({ ledger: [], outbox: [], authorizations: [] })
     }))
 
   it.effect("401 without or with a wrong token; 400 naming the field", () =>
