@@ -83,7 +83,8 @@ export const makeCircuitBreaker = (service: string, settings: CircuitSettings) =
             unknownOutcome: false,
             errorTag: "CircuitOpen",
             message: `${service}: circuit open, not calling for ${admission.retryAfterMs} ms`,
-            retryAfterMs: admission.retryAfterMs
+            retryAfterMs: admission.retryAfterMs,
+            notAttempted: true
           })
         }
         if (admission.trial) yield* changed("open", "half_open", "cool-down over; one trial call")

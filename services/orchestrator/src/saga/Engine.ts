@@ -127,8 +127,8 @@ export const sagaHandler = <Ctx, CtxEncoded, Payload, R>(saga: SagaDefinition<Ct
                   errorTag: "SagaTimeout",
                   message: `saga did not finish within SAGA_TIMEOUT_MS (${settings.sagaTimeoutMs} ms); stopped at ${step.name}`
                 })
-                if (previous !== undefined || attempts > 0) {
-                  const endedMs = yield* repo.failed(sagaId, runToken, step.name, phase, "failed", failure.message, unknownOutcome)
+                if (log.has(key)) {
+                  const endedMs = yield* repo.failed(sagaId, runToken, step.name, phase, "failed", attempts, failure.message, unknownOutcome)
                   log.set(key, { step: step.name, phase, status: "failed", attempts, outcome_unknown: unknownOutcome, last_error: failure.message, ended_ms: endedMs })
                 }
                 return { _tag: "Failed", step: step.name, failure } satisfies StepResult
@@ -168,16 +168,24 @@ export const sagaHandler = <Ctx, CtxEncoded, Payload, R>(saga: SagaDefinition<Ct
                 onSome: Effect.succeed
               })
               unknownOutcome = unknownOutcome || failure.unknownOutcome
-              const delay = failure.kind === "transient" ? yield* delayBefore(policy, attempts) : Option.none()
+              // An open circuit refused the call before it was made: that is not an attempt, and
+              // the wait is the circuit's, not the policy's. Counting it would spend the retry
+              // budget in seconds of fail-fast answers; the deadline bounds the wait instead.
+              if (failure.notAttempted === true) attempts -= 1
+              const delay = failure.notAttempted === true
+                ? Option.some(Duration.millis(failure.retryAfterMs ?? 0))
+                : failure.kind === "transient"
+                ? yield* delayBefore(policy, attempts)
+                : Option.none()
               if (Option.isNone(delay)) {
                 const final = failure.kind === "transient"
                   ? new StepFailure({ ...failure, kind: "permanent", message: `${failure.message} (gave up after ${attempts} attempts)` })
                   : failure
-                const endedMs = yield* repo.failed(sagaId, runToken, step.name, phase, "failed", final.message, unknownOutcome)
+                const endedMs = yield* repo.failed(sagaId, runToken, step.name, phase, "failed", attempts, final.message, unknownOutcome)
                 log.set(key, { step: step.name, phase, status: "failed", attempts, outcome_unknown: unknownOutcome, last_error: final.message, ended_ms: endedMs })
                 return { _tag: "Failed", step: step.name, failure: final } satisfies StepResult
               }
-              const endedMs = yield* repo.failed(sagaId, runToken, step.name, phase, "waiting", failure.message, unknownOutcome)
+              const endedMs = yield* repo.failed(sagaId, runToken, step.name, phase, "waiting", attempts, failure.message, unknownOutcome)
               log.set(key, { step: step.name, phase, status: "waiting", attempts, outcome_unknown: unknownOutcome, last_error: failure.message, ended_ms: endedMs })
               let delayMs = Math.max(Duration.toMillis(delay.value), failure.retryAfterMs ?? 0)
               if (mustMeetDeadline) delayMs = Math.min(delayMs, Math.max(0, row.deadline_ms - (yield* Clock.currentTimeMillis)))

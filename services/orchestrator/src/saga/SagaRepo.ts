@@ -141,19 +141,24 @@ export const makeSagaRepo = (sql: SqlClient.SqlClient) => {
       where saga_steps.saga_id = fence.id and step = ${stepName} and phase = ${phase}
       returning (extract(epoch from saga_steps.ended_at) * 1000)::float8 as ended_ms`.pipe(Effect.flatMap(fencedEnd(sagaId)))
 
-  /** `waiting`: a retry comes later; `failed`: no more attempts. Returns the database's end time. */
+  /**
+   * `waiting`: a retry comes later; `failed`: no more attempts. `attempts` is the count of calls
+   * made, which is one less than `startAttempt` wrote when an open circuit refused the call.
+   * Returns the database's end time.
+   */
   const failed = (
     sagaId: string,
     runToken: string,
     stepName: string,
     phase: Phase,
     status: "waiting" | "failed",
+    attempts: number,
     error: string,
     outcomeUnknown: boolean
   ): Effect.Effect<number, SqlError | SagaTakenOver> =>
     sql`
       update saga_steps
-      set status = ${status}, ended_at = now(), last_error = ${error},
+      set status = ${status}, attempts = ${attempts}, ended_at = now(), last_error = ${error},
           outcome_unknown = outcome_unknown or ${outcomeUnknown}
       from saga_instances i
       where saga_steps.saga_id = ${sagaId} and step = ${stepName} and phase = ${phase}

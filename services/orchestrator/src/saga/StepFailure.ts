@@ -15,5 +15,10 @@ export class StepFailure extends Data.TaggedError("StepFailure")<{
   readonly errorTag: string
   /** An open circuit knows when it will let a trial call through: do not retry before. */
   readonly retryAfterMs?: number
+  /**
+   * The call was never made (an open circuit, or a half-open one busy with its trial): not an
+   * attempt, so it spends none of the step's retry budget; the saga deadline still bounds the wait.
+   */
+  readonly notAttempted?: boolean
   readonly cause?: unknown
 }> {}

@@ -40,7 +40,7 @@ plain.effect("circuit breaker: opens after the threshold, fails fast during the 
     yield* Effect.flip(call(Effect.fail(transient)))
     expect(yield* breaker.state).toBe("open")
     const fast = yield* Effect.flip(call(Effect.void))
-    expect(fast).toMatchObject({ errorTag: "CircuitOpen", kind: "transient", unknownOutcome: false, retryAfterMs: 10_000 })
+    expect(fast).toMatchObject({ errorTag: "CircuitOpen", kind: "transient", unknownOutcome: false, retryAfterMs: 10_000, notAttempted: true })
     expect(yield* Ref.get(calls)).toBe(2)
     yield* TestClock.adjust("10 seconds")
     // The trial fails: open again for a full cool-down.
@@ -186,6 +186,66 @@ layer(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")), { exclud
       expect(yield* stepLogOf(row!.id)).toEqual([
         { step: "flaky", phase: "forward", status: "waiting", attempts: 1, outcomeUnknown: true }
       ])
+    }).pipe(Effect.provide(TestContext.TestContext)))
+
+  it.effect("an open circuit's fail-fast answers spend no retry budget: the saga outwaits a long outage; the deadline still ends the wait", () =>
+    Effect.gen(function*() {
+      const breaker = yield* makeCircuitBreaker("inventory", { failureThreshold: 1, cooldownMs: 10_000 })
+      let calls = 0
+      let down = true
+      const saga: SagaDefinition<typeof Ctx.Type, typeof Ctx.Encoded, typeof Ctx.Type, never> = {
+        type: "CircuitTest",
+        eventType: "CircuitTest",
+        payload: Ctx,
+        context: Ctx,
+        initialContext: (payload) => payload,
+        units: [
+          testStep({
+            name: "call",
+            action: () => breaker.protect(Effect.suspend(() => (calls++, down ? Effect.fail(transient) : Effect.void)))
+          })
+        ],
+        finish: () => Effect.void
+      }
+      // The other sagas of a long outage: whenever the circuit lets a trial through, it fails.
+      const otherSagas = Effect.exit(breaker.protect(Effect.fail(transient)))
+      /** Runs the handler as the worker would, the TestClock moved by each park, until it ends. */
+      const outage = (config: SagaConfig) =>
+        Effect.gen(function*() {
+          const handler = yield* sagaHandler(saga).pipe(Effect.provideService(SagaSettings, config))
+          const trigger = event("CircuitTest")
+          let parks = 0
+          while (true) {
+            if (down) yield* otherSagas
+            const exit = yield* Effect.exit(handler.run(trigger))
+            if (Exit.isSuccess(exit)) break
+            const parked = yield* Effect.flip(exit)
+            expect(parked).toMatchObject({ _tag: "Park", reason: expect.stringContaining("circuit open") })
+            parks++
+            yield* TestClock.adjust(parked._tag === "Park" ? parked.delayMs : 0)
+            if (parks === 20) down = false
+          }
+          const [row] = yield* Effect.flatMap(SqlClient.SqlClient, (sql) =>
+            sql<{ id: string; state: string; error: { details: { errorTag?: string } } | null }>`
+              select id::text as id, state, error from saga_instances where trigger_event_id = ${trigger.eventId}`)
+          return { parks, saga: row!, log: yield* stepLogOf(row!.id) }
+        })
+
+      // 20 fail-fast answers (forwardRetry allows 8 retries), then the service is back: the trial is ours.
+      const recovered = yield* outage({ ...settings, sagaTimeoutMs: 3_600_000 })
+      expect(recovered.parks).toBe(20)
+      expect(recovered.saga.state).toBe("completed")
+      expect(calls).toBe(1)
+      expect(recovered.log).toEqual([{ step: "call", phase: "forward", status: "succeeded", attempts: 1, outcomeUnknown: false }])
+
+      // An outage longer than SAGA_TIMEOUT_MS: the saga compensates at the deadline, never having called.
+      calls = 0
+      down = true
+      const timedOut = yield* outage({ ...settings, sagaTimeoutMs: 60_000 })
+      expect(timedOut.parks).toBe(6)
+      expect(timedOut.saga).toMatchObject({ state: "compensated", error: { details: { errorTag: "SagaTimeout" } } })
+      expect(calls).toBe(0)
+      expect(timedOut.log).toEqual([{ step: "call", phase: "forward", status: "failed", attempts: 0, outcomeUnknown: false }])
     }).pipe(Effect.provide(TestContext.TestContext)))
 
   it.effect("deploy safety: refuses to start naming in-flight sagas at unknown steps; with park, they need attention", () =>
