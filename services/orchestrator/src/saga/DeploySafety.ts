@@ -1,5 +1,6 @@
 import { SqlClient } from "@effect/sql"
-import { Data, Effect, Schema } from "effect"
+import { Data, Effect } from "effect"
+import { handToOperator } from "./Attention.ts"
 import { type AnySaga, type SagaErrorRecord, stepsOf } from "./Saga.ts"
 import { makeSagaRepo } from "./SagaRepo.ts"
 import { SagaSettings } from "./SagaSettings.ts"
@@ -38,14 +39,7 @@ export const checkDeploySafety = <R>(sagas: ReadonlyArray<AnySaga<R>>) =>
         message: `parked at startup: this code does not define ${unknown.join(", ")}`,
         details: { saga: { id: row.id, type: row.saga_type, step: row.current_step ?? "", state: "needs_attention" } }
       }
-      const definition = known.get(row.saga_type)
-      yield* sql.withTransaction(Effect.gen(function*() {
-        const parked = yield* repo.parkForAttention(row.id, error)
-        if (parked && definition !== undefined) {
-          const context = yield* Schema.decodeUnknown(definition.saga.context)(row.context)
-          yield* definition.saga.finish(context, { state: "needs_attention", error })
-        }
-      }))
+      yield* handToOperator(sql, known.get(row.saga_type)?.saga, row, error)
       yield* Effect.logError(error.message).pipe(Effect.annotateLogs({ error }))
     }
   }).pipe(Effect.withSpan("SagaEngine.checkDeploySafety"))

@@ -19,6 +19,8 @@ export const SagaConfig = Config.all({
   ),
   circuitFailureThreshold: positiveInteger("CIRCUIT_FAILURE_THRESHOLD", 5),
   circuitCooldownMs: positiveInteger("CIRCUIT_COOLDOWN_MS", 10_000),
+  /** How often each replica looks for in-flight sagas whose trigger event the worker dead-lettered. */
+  deadLetterSweepMs: positiveInteger("SAGA_DEAD_LETTER_SWEEP_MS", 30_000),
   /** In-flight sagas at a step this code does not define: refuse to start, or park them. */
   unknownSteps: Config.literal("refuse", "park")("SAGA_UNKNOWN_STEPS").pipe(Config.withDefault("refuse" as const))
 })

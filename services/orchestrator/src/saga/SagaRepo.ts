@@ -35,6 +35,17 @@ const InFlightRow = Schema.Struct({
 })
 export type InFlightRow = typeof InFlightRow.Type
 
+const DeadLetteredRow = Schema.Struct({
+  id: Schema.String,
+  saga_type: Schema.String,
+  state: Schema.String,
+  current_step: Schema.NullOr(Schema.String),
+  context: Schema.Unknown,
+  event_id: Schema.String,
+  last_error: Schema.NullOr(Schema.String)
+})
+export type DeadLetteredRow = typeof DeadLetteredRow.Type
+
 /** Another run took the saga over (this run's outbox lease expired): stop writing. */
 export class SagaTakenOver extends Data.TaggedError("SagaTakenOver")<{ readonly sagaId: string }> {}
 
@@ -198,14 +209,40 @@ export const makeSagaRepo = (sql: SqlClient.SqlClient) => {
       where i.state in ('running', 'compensating')
       order by i.created_at`.pipe(Effect.flatMap(decodeRows(InFlightRow)))
 
-  /** Deploy safety's escape hatch: sagas this code cannot continue go to an operator. */
+  /**
+   * In-flight sagas whose triggering outbox row is dead: the worker will never deliver it again,
+   * so nothing would ever move them. The in-flight partial index keeps this cheap; the join is a
+   * probe of the outbox's unique event_id.
+   */
+  const deadLettered: Effect.Effect<ReadonlyArray<DeadLetteredRow>, SqlError> =
+    sql`
+      select i.id::text as id, i.saga_type, i.state, i.current_step, i.context,
+             o.event_id::text as event_id, o.last_error
+      from saga_instances i
+      join outbox o on o.event_id = i.trigger_event_id
+      where i.state in ('running', 'compensating') and o.status = 'dead'
+      order by i.created_at`.pipe(Effect.flatMap(decodeRows(DeadLetteredRow)))
+
+  /** Sagas nothing can continue (unknown steps, a dead trigger event) go to an operator. */
   const parkForAttention = (sagaId: string, error: SagaErrorRecord): Effect.Effect<boolean, SqlError> =>
     sql`
       update saga_instances set state = 'needs_attention', error = ${JSON.stringify(error)}::jsonb, updated_at = now()
       where id = ${sagaId} and state in ('running', 'compensating')
       returning 1`.pipe(Effect.map((rows) => rows.length === 1))
 
-  return { create, take, steps, startAttempt, succeeded, failed, beginCompensation, finish, inFlight, parkForAttention }
+  return {
+    create,
+    take,
+    steps,
+    startAttempt,
+    succeeded,
+    failed,
+    beginCompensation,
+    finish,
+    inFlight,
+    deadLettered,
+    parkForAttention
+  }
 }
 
 export type SagaRepo = ReturnType<typeof makeSagaRepo>

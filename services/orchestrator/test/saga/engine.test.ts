@@ -24,6 +24,7 @@ const settings: SagaConfig = {
   inlineRetryMaxMs: 0,
   circuitFailureThreshold: 2,
   circuitCooldownMs: 10_000,
+  deadLetterSweepMs: 30_000,
   unknownSteps: "refuse"
 }
 

@@ -21,6 +21,7 @@ const settings: SagaConfig = {
   inlineRetryMaxMs: 0,
   circuitFailureThreshold: 1_000,
   circuitCooldownMs: 1_000,
+  deadLetterSweepMs: 30_000,
   unknownSteps: "refuse"
 }
 

@@ -1,0 +1,105 @@
+import { TestDatabase, TestDatabaseLive } from "@ecommerce/db/testing"
+import { rolePool } from "@ecommerce/http-kit/testing"
+import { expect, layer } from "@effect/vitest"
+import { SqlClient } from "@effect/sql"
+import { ConfigProvider, Effect, Layer, Schedule } from "effect"
+import { randomUUID } from "node:crypto"
+import { inject } from "vitest"
+import { sweepDeadLettered } from "../../src/saga/DeadLetterSweep.ts"
+import { Sagas } from "../../src/sagas/registry.ts"
+import { SagaWorkerLive } from "../../src/sagas/SagaWorkerLive.ts"
+import { makeFakeServices, reply } from "../saga-fixtures/FakeServices.ts"
+import { insertLedgerRow, ledgerOf, newOrder, sagaOf } from "../saga-fixtures/orderFixture.ts"
+
+const database = () => TestDatabaseLive(inject("adminUrl"), inject("templateDatabase"))
+
+/** An OrderPlaced outbox row in `status`, and the saga it started, as the worker and engine leave them. */
+const strandedSaga = (status: "dead" | "pending", sagaState: "running" | "compensating" | "completed" = "running") =>
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const order = newOrder()
+    yield* insertLedgerRow(order)
+    const lastError = "lease held by worker-a expired during attempt 10 of 10 (worker crashed or stalled)"
+    const [row] = yield* sql<{ eventId: string }>`
+      insert into outbox (aggregate_type, aggregate_id, event_type, payload, status, attempts, last_error)
+      values ('order', ${order.orderId}, 'OrderPlaced', ${JSON.stringify(order)}::jsonb, ${status}, 10,
+              ${status === "dead" ? lastError : null})
+      returning event_id::text as "eventId"`
+    const sagaId = randomUUID()
+    yield* sql`
+      insert into saga_instances (id, saga_type, trigger_event_id, aggregate_id, state, current_step, context, deadline_at)
+      values (${sagaId}, 'OrderPlaced', ${row!.eventId}, ${order.orderId}, ${sagaState}, 'capturePayment',
+              ${JSON.stringify(order)}::jsonb, now() + interval '5 minutes')`
+    return { order, eventId: row!.eventId, sagaId, lastError }
+  })
+
+layer(database(), { excludeTestServices: true })("dead-letter sweep", (it) => {
+  it.effect("a saga whose trigger event is dead needs attention, ledger NEEDS_ATTENTION; a pending one is untouched", () =>
+    Effect.gen(function*() {
+      const dead = yield* strandedSaga("dead")
+      const deadWhileCompensating = yield* strandedSaga("dead", "compensating")
+      const pending = yield* strandedSaga("pending")
+      const finished = yield* strandedSaga("dead", "completed")
+
+      expect(yield* sweepDeadLettered(Sagas)).toBe(2)
+
+      const saga = yield* sagaOf(dead.eventId)
+      expect(saga.state).toBe("needs_attention")
+      expect(saga.error).toEqual({
+        message: expect.stringContaining(dead.lastError),
+        details: {
+          saga: { id: dead.sagaId, type: "OrderPlaced", step: "capturePayment", state: "needs_attention" },
+          errorTag: "EventDeadLettered"
+        }
+      })
+      expect(yield* ledgerOf(dead.order.orderId)).toEqual({ status: "NEEDS_ATTENTION", reason: expect.stringContaining(dead.lastError) })
+      expect((yield* sagaOf(deadWhileCompensating.eventId)).state).toBe("needs_attention")
+      expect((yield* ledgerOf(deadWhileCompensating.order.orderId))?.status).toBe("NEEDS_ATTENTION")
+
+      expect((yield* sagaOf(pending.eventId)).state).toBe("running")
+      expect(yield* ledgerOf(pending.order.orderId)).toEqual({ status: "PENDING", reason: null })
+      expect((yield* sagaOf(finished.eventId)).state).toBe("completed")
+      expect((yield* ledgerOf(finished.order.orderId))?.status).toBe("PENDING")
+
+      // Many replicas sweep: the state guard lets one of them park each saga, once.
+      expect(yield* Effect.all([sweepDeadLettered(Sagas), sweepDeadLettered(Sagas)], { concurrency: 2 })).toEqual([0, 0])
+    }))
+})
+
+layer(database(), { excludeTestServices: true })("dead-letter sweep beside the real worker", (it) => {
+  it.scoped("a handler that outlives HANDLER_TIMEOUT_MS on its last attempt: the worker dead-letters the event, the sweep parks the saga", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const db = yield* TestDatabase
+      const order = newOrder()
+      yield* insertLedgerRow(order)
+      // The stock service never answers; the per-call timeout is longer than the handler's.
+      const fake = makeFakeServices(order, (call) => call.endpoint === "POST /reservations" ? reply.never : undefined)
+      yield* Layer.build(
+        SagaWorkerLive(fake.layer).pipe(
+          Layer.provide(rolePool("orchestrator")),
+          Layer.provide(Layer.setConfigProvider(ConfigProvider.fromJson({
+            DATABASE_URL: db.url,
+            MAX_ATTEMPTS: "1",
+            HANDLER_TIMEOUT_MS: "300",
+            SAGA_STEP_TIMEOUT_MS: "60000",
+            SAGA_DEAD_LETTER_SWEEP_MS: "100"
+          })))
+        )
+      )
+      const [row] = yield* sql<{ eventId: string }>`
+        insert into outbox (aggregate_type, aggregate_id, event_type, payload)
+        values ('order', ${order.orderId}, 'OrderPlaced', ${JSON.stringify(order)}::jsonb)
+        returning event_id::text as "eventId"`
+      const ledger = yield* ledgerOf(order.orderId).pipe(
+        Effect.filterOrFail((l) => l?.status !== "PENDING"),
+        Effect.retry(Schedule.spaced("50 millis").pipe(Schedule.upTo("20 seconds")))
+      )
+      expect(ledger).toEqual({ status: "NEEDS_ATTENTION", reason: expect.stringContaining("dead-lettered") })
+      const [outbox] = yield* sql<{ status: string }>`select status from outbox where event_id = ${row!.eventId}`
+      expect(outbox?.status).toBe("dead")
+      const saga = yield* sagaOf(row!.eventId)
+      expect(saga).toMatchObject({ state: "needs_attention", error: { details: { saga: { step: "reserveStock" } } } })
+      expect(fake.calls.map((call) => call.endpoint)).toEqual(["POST /orders", "POST /reservations"])
+    }))
+})
