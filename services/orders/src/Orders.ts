@@ -8,7 +8,7 @@ import {
   OrderTransitionRejected
 } from "@ecommerce/contracts"
 import { Idempotency } from "@ecommerce/http-kit"
-import { Effect, Option } from "effect"
+import { Effect, Option, Schema } from "effect"
 import { OrdersRepo } from "./OrdersRepo.ts"
 
 const notFound = (orderId: OrderId) => new OrderNotFound({ orderId, message: `order ${orderId} does not exist` })
@@ -24,6 +24,13 @@ const sameData = (order: Order, request: CreateOrder) =>
     return line.sku === other.sku && line.quantity === other.quantity && line.unitPrice === other.unitPrice
   })
 
+/**
+ * What a cancellation that found no order stores as its idempotent response (it answers 404, but
+ * its mark was written and must be replayed as such, not re-evaluated).
+ */
+const CancelledBeforeCreation = Schema.TaggedStruct("CancelledBeforeCreation", {})
+const CancelResult = Schema.Union(Order, CancelledBeforeCreation)
+
 export class Orders extends Effect.Service<Orders>()("@ecommerce/orders/Orders", {
   effect: Effect.gen(function*() {
     const repo = yield* OrdersRepo
@@ -31,6 +38,15 @@ export class Orders extends Effect.Service<Orders>()("@ecommerce/orders/Orders",
 
     const createOnce = (request: CreateOrder) =>
       Effect.gen(function*() {
+        yield* repo.lockOrderId(request.orderId)
+        const mark = yield* repo.cancellationMark(request.orderId)
+        if (Option.isSome(mark)) {
+          // The saga gave up on this order and cancelled it before this (late) create arrived.
+          return yield* new OrderConflict({
+            orderId: request.orderId,
+            message: `order ${request.orderId} was cancelled before it was created (${mark.value}); it cannot be created now`
+          })
+        }
         const inserted = yield* repo.insert(request)
         const order = Option.getOrThrow(yield* repo.find(request.orderId))
         if (inserted || sameData(order, request)) return order
@@ -70,17 +86,29 @@ export class Orders extends Effect.Service<Orders>()("@ecommerce/orders/Orders",
         Effect.withSpan("Orders.confirm", { attributes: { orderId } })
       )
 
+    /**
+     * A missing order is still answered 404 (the order saga reads it as nothing to undo), but the
+     * id is marked cancelled in the same transaction, so a create that arrives later is refused.
+     */
     const cancelOnce = (orderId: OrderId, reason: string) =>
-      Effect.flatMap(
-        repo.cancelOpen(orderId, reason),
-        Option.match({ onSome: Effect.succeed, onNone: () => get(orderId) })
-      )
+      Effect.gen(function*() {
+        yield* repo.lockOrderId(orderId)
+        const cancelled = yield* repo.cancelOpen(orderId, reason)
+        if (Option.isSome(cancelled)) return cancelled.value
+        const order = yield* repo.find(orderId)
+        if (Option.isSome(order)) return order.value
+        yield* repo.markCancelled(orderId, reason)
+        return CancelledBeforeCreation.make({})
+      })
 
     const cancel = (key: string, orderId: OrderId, request: CancelOrder) =>
       idempotency.run(
-        { key, request: { endpoint: "cancel", orderId, body: request }, success: Order },
+        { key, request: { endpoint: "cancel", orderId, body: request }, success: CancelResult },
         cancelOnce(orderId, request.reason)
-      ).pipe(Effect.withSpan("Orders.cancel", { attributes: { orderId } }))
+      ).pipe(
+        Effect.flatMap((result) => result instanceof Order ? Effect.succeed(result) : Effect.fail(notFound(orderId))),
+        Effect.withSpan("Orders.cancel", { attributes: { orderId } })
+      )
 
     return { create, get, confirm, cancel } as const
   }),

@@ -52,11 +52,34 @@ export class OrdersRepo extends Effect.Service<OrdersRepo>()("@ecommerce/orders/
             returning ${columns}`
     })
 
+    /**
+     * Create and cancel-of-a-missing-order both decide on a row that does not exist yet, so there
+     * is nothing to lock: under read committed a create and a cancel racing on one id could both
+     * see nothing and both commit (an orphan PENDING order beside its cancellation mark). A
+     * transaction-scoped advisory lock on the id serializes them; it is released at commit.
+     */
+    const lockOrderId = (orderId: OrderId) =>
+      sql`select pg_advisory_xact_lock(hashtextextended(${orderId}, 0))`.pipe(Effect.asVoid, Effect.orDie)
+
+    /** Records that the id was cancelled before any order existed; the first reason stays. */
+    const markCancelled = (orderId: OrderId, reason: string) =>
+      sql`insert into orders.cancellation_marks (order_id, reason) values (${orderId}, ${reason})
+          on conflict (order_id) do nothing`.pipe(Effect.asVoid, Effect.orDie)
+
+    const cancellationMark = (orderId: OrderId) =>
+      sql<{ reason: string }>`select reason from orders.cancellation_marks where order_id = ${orderId}`.pipe(
+        Effect.map((rows) => Option.fromNullable(rows[0]?.reason)),
+        Effect.orDie
+      )
+
     const asOrder = <E>(effect: Effect.Effect<Option.Option<typeof OrderRow.Type>, E>) =>
       effect.pipe(Effect.map(Option.map(toOrder)), Effect.orDie)
 
     return {
       insert,
+      lockOrderId,
+      markCancelled,
+      cancellationMark,
       find: (orderId: OrderId) => asOrder(find(orderId)),
       confirmPending: (orderId: OrderId) => asOrder(confirmPending(orderId)),
       cancelOpen: (orderId: OrderId, reason: string) => asOrder(cancelOpen({ orderId, reason }))

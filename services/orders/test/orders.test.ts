@@ -93,6 +93,32 @@ layer(TestLive, { excludeTestServices: true })("orders over HTTP", (it) => {
       expect((yield* Effect.flip(cancel(orderId)))._tag).toBe("OrderNotFound")
     }))
 
+  it.effect("cancelling a missing order is 404 but marks the id: a create arriving later is OrderConflict, and nothing is stored", () =>
+    Effect.gen(function*() {
+      const order = newOrder()
+      const headers = key()
+      expect((yield* Effect.flip(cancel(order.orderId, "the order saga compensated", headers)))._tag).toBe("OrderNotFound")
+      // The saga's create, timed out earlier, lands now (under its own key, then under any other).
+      const late = yield* Effect.flip(create(order))
+      expect(late).toMatchObject({ _tag: "OrderConflict", message: expect.stringContaining("cancelled before it was created") })
+      expect((yield* Effect.flip(create(order)))._tag).toBe("OrderConflict")
+      expect((yield* Effect.flip(get(order.orderId)))._tag).toBe("OrderNotFound")
+      // The compensation retried with its key, or again with another: still nothing to undo.
+      expect((yield* Effect.flip(cancel(order.orderId, "the order saga compensated", headers)))._tag).toBe("OrderNotFound")
+      expect((yield* Effect.flip(cancel(order.orderId)))._tag).toBe("OrderNotFound")
+    }))
+
+  it.effect("a create and a cancel racing on one id never leave a PENDING order", () =>
+    Effect.gen(function*() {
+      const orders = Array.from({ length: 20 }, () => newOrder())
+      yield* Effect.forEach(orders, (order) =>
+        Effect.all([Effect.either(create(order)), Effect.either(cancel(order.orderId))], { concurrency: 2 }), { concurrency: 5 })
+      for (const order of orders) {
+        const status = yield* get(order.orderId).pipe(Effect.map((o) => o.status), Effect.orElseSucceed(() => "absent"))
+        expect(status === "CANCELLED" || status === "absent").toBe(true)
+      }
+    }))
+
   it.effect("same key replays the first response; same key, other body is 422", () =>
     Effect.gen(function*() {
       const order = newOrder()
