@@ -1,18 +1,7 @@
 import { Config } from "effect"
 import { randomBytes } from "node:crypto"
 import { hostname } from "node:os"
-
-const positiveInteger = (name: string, fallback: number) =>
-  Config.integer(name).pipe(
-    Config.validate({ message: "must be a positive integer", validation: (n) => n > 0 }),
-    Config.withDefault(fallback)
-  )
-
-const nonNegativeInteger = (name: string, fallback: number) =>
-  Config.integer(name).pipe(
-    Config.validate({ message: "must be an integer >= 0", validation: (n) => n >= 0 }),
-    Config.withDefault(fallback)
-  )
+import { nonNegativeInteger, positiveInteger } from "./IntegerSettings.ts"
 
 /** Every setting of one orchestrator replica; the README's settings table mirrors this. */
 export const WorkerConfig = Config.all({

@@ -1,10 +1,5 @@
 import { Config } from "effect"
-
-const positiveInteger = (name: string, fallback: number) =>
-  Config.integer(name).pipe(
-    Config.validate({ message: "must be a positive integer", validation: (n) => n > 0 }),
-    Config.withDefault(fallback)
-  )
+import { nonNegativeInteger, positiveInteger } from "../IntegerSettings.ts"
 
 /** Settings of the saga engine; docs/sagas.md lists them with their defaults. */
 export const SagaConfig = Config.all({
@@ -13,10 +8,7 @@ export const SagaConfig = Config.all({
   /** Per-call timeout of a step that sets none itself; a timed-out call has an unknown outcome. */
   stepTimeoutMs: positiveInteger("SAGA_STEP_TIMEOUT_MS", 10_000),
   /** Retry delays up to this are slept in the handler; longer ones park the saga (no slot held). */
-  inlineRetryMaxMs: Config.integer("SAGA_INLINE_RETRY_MAX_MS").pipe(
-    Config.validate({ message: "must be an integer >= 0", validation: (n) => n >= 0 }),
-    Config.withDefault(2_000)
-  ),
+  inlineRetryMaxMs: nonNegativeInteger("SAGA_INLINE_RETRY_MAX_MS", 2_000),
   circuitFailureThreshold: positiveInteger("CIRCUIT_FAILURE_THRESHOLD", 5),
   circuitCooldownMs: positiveInteger("CIRCUIT_COOLDOWN_MS", 10_000),
   /** How often each replica looks for in-flight sagas whose trigger event the worker dead-lettered. */
