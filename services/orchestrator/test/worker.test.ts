@@ -84,6 +84,28 @@ layer(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")), { exclud
       expect(final).toMatchObject({ status: "done", attempts: 3, last_error: "attempt 2 fails on purpose" })
     }).pipe(Effect.scoped))
 
+  it.effect("a handler running past HANDLER_TIMEOUT_MS is interrupted and retried, then dead", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const db = yield* TestDatabase
+      yield* startWorker(db, {
+        HANDLER_TIMEOUT_MS: "300",
+        LEASE_MS: "600",
+        MAX_ATTEMPTS: "2",
+        RETRY_BASE_MS: "50",
+        RETRY_MAX_MS: "50"
+      })
+      const id = yield* insert("slow-1", "Sleep", { ms: [60_000, 60_000] })
+      const final = yield* rowUntil(id, settled, "dead after two timed-out runs")
+      expect(final).toMatchObject({
+        status: "dead",
+        attempts: 2,
+        last_error: "gave up after 2 attempts (MAX_ATTEMPTS=2): handler did not finish within HANDLER_TIMEOUT_MS (300 ms)"
+      })
+      const runs = yield* sql<{ attempt: number }>`select attempt from test_calls where outbox_id = ${id} order by seq`
+      expect(runs.map((r) => r.attempt)).toEqual([1, 2])
+    }).pipe(Effect.scoped))
+
   it.effect("a non-retryable failure goes dead at once", () =>
     Effect.gen(function*() {
       const db = yield* TestDatabase

@@ -5,12 +5,13 @@ import { Cause, Chunk, Clock, Duration, Effect, Exit, Fiber, FiberSet, Layer, Op
 import { makeReplicaRegistry } from "../replicas/ReplicaRegistry.ts"
 import { WorkerConfig } from "../WorkerConfig.ts"
 import { retryDelayMs } from "./Backoff.ts"
-import { EventHandlers, HandlerError, type OutboxEvent } from "./EventHandler.ts"
+import { EventHandlers, type OutboxEvent } from "./EventHandler.ts"
 import { runListener } from "./Listener.ts"
 import { type ClaimedRow, type Completion, makeOutboxRepo } from "./OutboxRepo.ts"
 
 interface Running {
   readonly row: ClaimedRow
+  readonly startedAt: number
   fiber: Fiber.RuntimeFiber<void> | undefined
 }
 
@@ -48,8 +49,8 @@ const boundedInFinalizer = (duration: Duration.DurationInput) => <A, E, R>(self:
  *   one-slot dropping queue, so any burst of notifications collapses into one pending wake-up.
  * - handlers: one fiber per claimed row; each ends by queueing a Completion.
  * - flusher: writes all queued completions in one guarded statement per batch.
- * - heartbeat: extends the leases of running handlers (every LEASE_MS / 3) and interrupts any
- *   whose lease was lost; touches worker_heartbeats.
+ * - heartbeat: every LEASE_MS / 3, stops handlers past HANDLER_TIMEOUT_MS (a retryable failure),
+ *   extends the leases of the others, interrupts any whose lease was lost; touches worker_heartbeats.
  * - reaper: returns rows with expired leases (crashed replicas) to the queue.
  * - poller and listener: produce wake-ups.
  * Shutdown (scope close) stops claiming, drains for SHUTDOWN_GRACE_MS, then releases the rest.
@@ -110,15 +111,9 @@ export const runWorker = Effect.gen(function*() {
       if (size > config.maxPayloadBytes) {
         return finished(row, "dead", `payload is ${size} bytes, over MAX_PAYLOAD_BYTES (${config.maxPayloadBytes})`)
       }
+      // HANDLER_TIMEOUT_MS is enforced by the heartbeat's watchdog, not a timer per run: a timeout
+      // per handler fiber cost about a third of the drain rate.
       const exit = yield* handler.run(toEvent(row)).pipe(
-        Effect.timeoutFail({
-          duration: Duration.millis(config.handlerTimeoutMs),
-          onTimeout: () =>
-            new HandlerError({
-              retryable: true,
-              message: `handler did not finish within HANDLER_TIMEOUT_MS (${config.handlerTimeoutMs} ms)`
-            })
-        }),
         Effect.exit
       )
       if (Exit.isSuccess(exit)) return finished(row, "done", null)
@@ -145,15 +140,17 @@ export const runWorker = Effect.gen(function*() {
 
   const dispatch = (row: ClaimedRow) =>
     Effect.gen(function*() {
-      const entry: Running = { row, fiber: undefined }
+      const entry: Running = { row, startedAt: yield* Clock.currentTimeMillis, fiber: undefined }
       running.set(row.id, entry)
       entry.fiber = yield* FiberSet.run(
         handlerFibers,
         Effect.flatMap(execute(row), (completion) =>
           // Leaving `running` and entering the completion queue happen together, so shutdown
-          // never loses a row between the two.
+          // never loses a row between the two. If the entry is gone, the watchdog or a lost
+          // lease already decided this run's fate: its outcome is not written.
           Effect.uninterruptible(Effect.suspend(() => {
-            if (running.get(row.id) === entry) running.delete(row.id)
+            if (running.get(row.id) !== entry) return Effect.void
+            running.delete(row.id)
             if (mayHaveMore) wake()
             return Queue.offer(completions, completion)
           }))).pipe(Effect.asVoid)
@@ -258,7 +255,27 @@ export const runWorker = Effect.gen(function*() {
 
   // --- leases, replicas, recovery ----------------------------------------------------------
 
+  /**
+   * Interrupts handlers that ran past HANDLER_TIMEOUT_MS and records a retryable failure for them.
+   * Runs with every heartbeat, so a run is stopped at most LEASE_MS / 3 after its limit.
+   */
+  const watchdog = Effect.gen(function*() {
+    const now = yield* Clock.currentTimeMillis
+    for (const entry of [...running.values()]) {
+      if (now - entry.startedAt <= config.handlerTimeoutMs) continue
+      running.delete(entry.row.id)
+      if (entry.fiber) yield* Fiber.interruptFork(entry.fiber)
+      yield* Queue.offer(
+        completions,
+        yield* retryOrDead(entry.row, `handler did not finish within HANDLER_TIMEOUT_MS (${config.handlerTimeoutMs} ms)`)
+      )
+      mayHaveMore = true
+      wake()
+    }
+  })
+
   const heartbeat = Effect.gen(function*() {
+    yield* watchdog
     const held = [...running.values()].map((entry) => ({ id: entry.row.id, leaseToken: entry.row.lease_token }))
     const kept = yield* repo.extendLeases(held)
     let lost = 0
