@@ -236,6 +236,27 @@ layer(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")), { exclud
       expect(final.status).toBe("done")
     }).pipe(Effect.scoped))
 
+  it.effect("replicas silent for ten lease periods are dropped from worker_heartbeats; live ones stay", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const db = yield* TestDatabase
+      yield* sql`
+        insert into worker_heartbeats (worker_id, host, pid, concurrency, last_seen_at)
+        values ('killed-long-ago', 'h', 1, 16, now() - interval '2 minutes'),
+               ('seen-just-now', 'h', 2, 16, now())`
+      yield* startWorker(db, { WORKER_ID: "forgetter", LEASE_MS: "1000" })
+      const ids = sql<{ worker_id: string }>`select worker_id from worker_heartbeats order by worker_id`.pipe(
+        Effect.map((rows) => rows.map((r) => r.worker_id))
+      )
+      const left = yield* ids.pipe(
+        Effect.filterOrFail((workers) => !workers.includes("killed-long-ago")),
+        Effect.retry(Schedule.spaced("50 millis")),
+        Effect.timeout("20 seconds")
+      )
+      expect(left).toEqual(["forgetter", "seen-just-now"])
+      yield* sql`delete from worker_heartbeats where worker_id = 'seen-just-now'`
+    }).pipe(Effect.scoped))
+
   it.effect("a write with a stale lease token is rejected once the row has been re-claimed", () =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient

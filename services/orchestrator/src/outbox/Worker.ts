@@ -306,11 +306,21 @@ export const runWorker = Effect.gen(function*() {
     Effect.repeat(Schedule.spaced(Duration.millis(Math.max(250, Math.floor(config.leaseMs / 2)))))
   )
 
-  /** Deletes old `done` rows in batches of 1,000, once a minute (and at start). */
+  /**
+   * Once a minute (and at start): deletes old `done` rows in batches of 1,000, and forgets replicas
+   * silent for ten lease periods (at least a minute), which died without deregistering.
+   */
   const pruneBatch = 1_000
-  const pruner = repo.pruneDone(config.doneRetentionHours, pruneBatch).pipe(
-    Effect.repeat({ while: (deleted) => deleted === pruneBatch }),
-    Effect.catchAll((error) => Effect.logWarning(`pruning done rows failed: ${firstLine(String(error.cause ?? error.message))}`)),
+  const pruneDone = config.doneRetentionHours === 0
+    ? Effect.void
+    : repo.pruneDone(config.doneRetentionHours, pruneBatch).pipe(Effect.repeat({ while: (deleted) => deleted === pruneBatch }))
+  const forgetSilentReplicas = replicas.forgetSilent(Math.max(60_000, 10 * config.leaseMs)).pipe(
+    Effect.flatMap((forgotten) =>
+      forgotten === 0 ? Effect.void : Effect.logInfo(`forgot ${forgotten} replica(s) silent for over ten lease periods`)
+    )
+  )
+  const pruner = Effect.all([pruneDone, forgetSilentReplicas], { discard: true }).pipe(
+    Effect.catchAll((error) => Effect.logWarning(`pruning failed: ${firstLine(String(error.cause ?? error.message))}`)),
     Effect.repeat(Schedule.spaced("1 minute"))
   )
 
@@ -324,7 +334,7 @@ export const runWorker = Effect.gen(function*() {
   yield* FiberSet.run(loops, fetcher)
   yield* FiberSet.run(loops, reaper)
   yield* FiberSet.run(loops, poller)
-  if (config.doneRetentionHours > 0) yield* FiberSet.run(loops, pruner)
+  yield* FiberSet.run(loops, pruner)
   yield* FiberSet.run(
     loops,
     runListener({

@@ -11,5 +11,11 @@ export const makeReplicaRegistry = (sql: SqlClient.SqlClient, workerId: string, 
       set host = excluded.host, pid = excluded.pid, concurrency = excluded.concurrency,
           started_at = now(), last_seen_at = now()`.pipe(Effect.asVoid),
   touch: sql`update worker_heartbeats set last_seen_at = now() where worker_id = ${workerId}`.pipe(Effect.asVoid),
-  deregister: sql`delete from worker_heartbeats where worker_id = ${workerId}`.pipe(Effect.asVoid)
+  deregister: sql`delete from worker_heartbeats where worker_id = ${workerId}`.pipe(Effect.asVoid),
+  /** Rows of replicas that died without deregistering (SIGKILL, lost host): the table lists live ones. */
+  forgetSilent: (silentForMs: number) =>
+    sql`
+      delete from worker_heartbeats
+      where last_seen_at < now() - ${silentForMs} * interval '1 millisecond'
+      returning worker_id`.pipe(Effect.map((rows) => rows.length))
 })
