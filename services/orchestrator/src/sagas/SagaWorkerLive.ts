@@ -1,12 +1,13 @@
 import type { InventoryClient, OrdersClient, PaymentsClient } from "@ecommerce/http-kit/clients"
 import { Effect, Layer } from "effect"
 import { WorkerLive } from "../outbox/Worker.ts"
-import { startDeadLetterSweep } from "../saga/DeadLetterSweep.ts"
+import { deadLetterSweepSchedule, startDeadLetterSweep } from "../saga/DeadLetterSweep.ts"
 import { checkDeploySafety } from "../saga/DeploySafety.ts"
 import { SagaHandlersLive } from "../saga/SagaHandlers.ts"
 import { SagaSettings } from "../saga/SagaSettings.ts"
 import { DownstreamLive } from "./Downstream.ts"
 import { Sagas } from "./registry.ts"
+import { markStrandedOrders } from "./StrandedOrders.ts"
 
 /**
  * The worker with the sagas registered. Deploy safety is built before the worker, so a refused
@@ -14,7 +15,19 @@ import { Sagas } from "./registry.ts"
  * dead, which keeps running periodically beside the worker. Needs the three clients, a SqlClient,
  * DatabaseConfig.
  */
-const BeforeTheWorker = Layer.scopedDiscard(Effect.zipRight(checkDeploySafety(Sagas), startDeadLetterSweep(Sagas)))
+/** Orders whose OrderPlaced event died before a saga existed: now, then on the sweep's schedule. */
+const startStrandedOrdersSweep = Effect.gen(function*() {
+  const settings = yield* SagaSettings
+  const pass = markStrandedOrders.pipe(
+    Effect.catchAllCause((cause) => Effect.logWarning("stranded-order sweep failed; the next one retries", cause))
+  )
+  yield* pass
+  yield* Effect.forkScoped(Effect.repeat(pass, deadLetterSweepSchedule(settings.deadLetterSweepMs)))
+}).pipe(Effect.annotateLogs({ saga_sweep: "stranded_orders" }))
+
+const BeforeTheWorker = Layer.scopedDiscard(
+  checkDeploySafety(Sagas).pipe(Effect.zipRight(startDeadLetterSweep(Sagas)), Effect.zipRight(startStrandedOrdersSweep))
+)
 
 export const SagaWorkerLive = <E, R>(clients: Layer.Layer<OrdersClient | InventoryClient | PaymentsClient, E, R>) =>
   WorkerLive.pipe(
