@@ -12,7 +12,7 @@ import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import pg from "pg"
 import { ensureDatabase, freePort, startEmbedded } from "../packages/db/src/embedded.ts"
-import { databaseUrl } from "../packages/db/src/testing.ts"
+import { databaseUrl } from "../packages/db/src/DatabaseUrl.ts"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 const rows = Number(process.env.BENCH_ROWS ?? 50_000)

@@ -8,7 +8,8 @@
 import { type ChildProcess, spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { ensureDatabase, startEmbedded } from "../packages/db/src/embedded.ts"
-import { databaseUrl } from "../packages/db/src/testing.ts"
+import { Redacted } from "effect"
+import { databaseUrl, withCredentials } from "../packages/db/src/DatabaseUrl.ts"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 const port = Number(process.env.EMBEDDED_PG_PORT ?? 54329)
@@ -57,11 +58,13 @@ const main = async () => {
   }
   // The services log in as their own roles by themselves; the orchestrator takes its credentials
   // from DATABASE_URL as given, so here it is given its least-privilege role.
-  const orchestratorUrl = new URL(url)
-  orchestratorUrl.username = "orchestrator"
-  orchestratorUrl.password = process.env.ORCHESTRATOR_DATABASE_PASSWORD ?? "orchestrator-dev-password"
+  const orchestratorUrl = withCredentials(
+    url,
+    "orchestrator",
+    Redacted.make(process.env.ORCHESTRATOR_DATABASE_PASSWORD ?? "orchestrator-dev-password")
+  )
   const children = processes.map(([name, script]) =>
-    launch(name, script, name === "orchestrator" ? { ...env, DATABASE_URL: orchestratorUrl.toString() } : env)
+    launch(name, script, name === "orchestrator" ? { ...env, DATABASE_URL: orchestratorUrl } : env)
   )
   let stopping = false
   const stopAll = (signal: NodeJS.Signals) => {

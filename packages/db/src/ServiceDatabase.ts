@@ -1,5 +1,6 @@
 import { ConfigProvider, Effect, Layer, Option, Redacted } from "effect"
 import { DatabaseConfig } from "./DatabaseConfig.ts"
+import { withCredentials } from "./DatabaseUrl.ts"
 import { PgLive } from "./PgLive.ts"
 import { rolePassword, type ServiceRole } from "./Roles.ts"
 
@@ -25,10 +26,3 @@ export const ServiceDatabase = (role: ServiceRole, options: { readonly maxConnec
       )
     })
   )
-
-export const withCredentials = (url: string, user: string, password: Redacted.Redacted<string>): string => {
-  const parsed = new URL(url)
-  parsed.username = encodeURIComponent(user)
-  parsed.password = encodeURIComponent(Redacted.value(password))
-  return parsed.toString()
-}

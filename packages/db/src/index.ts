@@ -1,4 +1,5 @@
 export * from "./DatabaseConfig.ts"
+export * from "./DatabaseUrl.ts"
 export * from "./Migrations.ts"
 export * from "./PgLive.ts"
 export * from "./Roles.ts"

@@ -13,7 +13,7 @@ import type { TestProject } from "vitest/node"
 import { freePort, startEmbedded } from "../src/embedded.ts"
 import { migrate } from "../src/Migrations.ts"
 import { applyRoles } from "../src/Roles.ts"
-import { databaseUrl } from "../src/testing.ts"
+import { databaseUrl } from "../src/DatabaseUrl.ts"
 
 declare module "vitest" {
   export interface ProvidedContext {
