@@ -1,6 +1,6 @@
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema } from "@effect/platform"
 import { Schema } from "effect"
-import { Authorization } from "./Authorization.ts"
+import { EdgeAuthorization } from "./Authorization.ts"
 import { IdempotencyKeyReused } from "./errors.ts"
 import { HealthGroup } from "./Health.ts"
 import { AuthorizationId, CustomerId, IdempotencyHeaders, OrderId, Quantity, Sku } from "./ids.ts"
@@ -88,7 +88,31 @@ export class CheckoutGroup extends HttpApiGroup.make("checkout")
       .addError(OrderNotFound)
       .addError(IdempotencyKeyReused)
   )
-  .middleware(Authorization)
+  .middleware(EdgeAuthorization)
 {}
 
-export class EdgeApi extends HttpApi.make("edge-api").add(HealthGroup).add(CheckoutGroup) {}
+/** One price of the catalogue: a sku in one currency, in integer minor units. */
+export class CatalogueItem extends Schema.Class<CatalogueItem>("CatalogueItem")({
+  sku: Sku,
+  name: Schema.String,
+  unitPrice: MinorUnits,
+  currency: Currency
+}) {}
+
+export class CatalogueListing extends Schema.Class<CatalogueListing>("CatalogueListing")({
+  items: Schema.Array(CatalogueItem)
+}) {}
+
+export class CatalogueGroup extends HttpApiGroup.make("catalogue")
+  .add(
+    // Every sku and price a checkout can use, ordered by sku then currency.
+    HttpApiEndpoint.get("list", "/catalogue").addSuccess(CatalogueListing)
+  )
+  .middleware(EdgeAuthorization)
+{}
+
+/**
+ * The public edge API. Clients authenticate with an edge key (`EDGE_API_KEYS`), never with the
+ * internal SERVICE_TOKEN.
+ */
+export class EdgeApi extends HttpApi.make("edge-api").add(HealthGroup).add(CheckoutGroup).add(CatalogueGroup) {}

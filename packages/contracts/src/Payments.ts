@@ -43,6 +43,16 @@ export class Payment extends Schema.Class<Payment>("Payment")({
   status: PaymentStatus
 }) {}
 
+/**
+ * What the order being settled says the authorization is for. Capture checks it against the stored
+ * authorization, so a forged or stale event cannot capture another order's hold or another amount.
+ */
+export class CaptureTerms extends Schema.Class<CaptureTerms>("CaptureTerms")({
+  orderId: OrderId,
+  amount: MinorUnits,
+  currency: Currency
+}) {}
+
 export class PaymentDeclined extends Schema.TaggedError<PaymentDeclined>()(
   "PaymentDeclined",
   { stage: Schema.Literal("authorization", "capture"), message: Schema.String },
@@ -55,11 +65,33 @@ export class AuthorizationNotFound extends Schema.TaggedError<AuthorizationNotFo
   HttpApiSchema.annotations({ status: 404 })
 ) {}
 
+/** No authorization exists for the order (never authorized, or declined). */
+export class OrderAuthorizationNotFound extends Schema.TaggedError<OrderAuthorizationNotFound>()(
+  "OrderAuthorizationNotFound",
+  { orderId: OrderId, message: Schema.String },
+  HttpApiSchema.annotations({ status: 404 })
+) {}
+
 /** The order already has an authorization for another amount, currency or card. */
 export class AuthorizationConflict extends Schema.TaggedError<AuthorizationConflict>()(
   "AuthorizationConflict",
   { orderId: OrderId, message: Schema.String },
   HttpApiSchema.annotations({ status: 409 })
+) {}
+
+/**
+ * A capture's terms do not match the authorization: another order's authorization, or another amount
+ * or currency. 422, not 409: the request can never succeed, whatever state the payment is in, and
+ * nothing was applied. `mismatch` names each field that differs.
+ */
+export class AuthorizationMismatch extends Schema.TaggedError<AuthorizationMismatch>()(
+  "AuthorizationMismatch",
+  {
+    authorizationId: AuthorizationId,
+    mismatch: Schema.Array(Schema.Literal("orderId", "amount", "currency")),
+    message: Schema.String
+  },
+  HttpApiSchema.annotations({ status: 422 })
 ) {}
 
 /**
@@ -91,12 +123,15 @@ export class PaymentsGroup extends HttpApiGroup.make("payments")
       .addError(IdempotencyKeyReused)
   )
   .add(
-    // AUTHORIZED -> CAPTURED; capturing a captured payment is a no-op.
+    // AUTHORIZED -> CAPTURED, only with the authorization's own order, amount and currency;
+    // capturing a captured payment with the same terms is a no-op.
     HttpApiEndpoint.post("capture", "/payments/capture/:authorization_id")
       .setPath(AuthorizationPath)
       .setHeaders(IdempotencyHeaders)
+      .setPayload(CaptureTerms)
       .addSuccess(Payment)
       .addError(AuthorizationNotFound)
+      .addError(AuthorizationMismatch)
       .addError(PaymentDeclined)
       .addError(PaymentStateConflict)
       .addError(IdempotencyKeyReused)
@@ -126,6 +161,13 @@ export class PaymentsGroup extends HttpApiGroup.make("payments")
       .setPath(AuthorizationPath)
       .addSuccess(Payment)
       .addError(AuthorizationNotFound)
+  )
+  .add(
+    // One authorization per order: how a caller that lost the authorize answer finds (and voids) it.
+    HttpApiEndpoint.get("getByOrder", "/payments/by-order/:order_id")
+      .setPath(Schema.Struct({ order_id: OrderId }))
+      .addSuccess(Payment)
+      .addError(OrderAuthorizationNotFound)
   )
   .middleware(Authorization)
 {}

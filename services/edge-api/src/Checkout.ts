@@ -21,12 +21,13 @@ import {
 import { Idempotency, invalidRequest } from "@ecommerce/http-kit"
 import { PaymentsClient } from "@ecommerce/http-kit/clients"
 import { HttpTraceContext } from "@effect/platform"
-import { Config, Duration, Effect, Option, Schema } from "effect"
+import { Data, Effect, Option, Schema } from "effect"
 import { createHash } from "node:crypto"
+import { AttemptsRepo } from "./AttemptsRepo.ts"
+import { CheckoutRecovery, PaymentsTimeout } from "./CheckoutRecovery.ts"
 import { LedgerRepo } from "./LedgerRepo.ts"
 
-/** How long checkout waits for the payments service before answering 503. */
-export const PaymentsTimeout = Config.duration("PAYMENTS_TIMEOUT").pipe(Config.withDefault(Duration.seconds(5)))
+export { PaymentsTimeout } from "./CheckoutRecovery.ts"
 
 /**
  * Idempotency-Keys are chosen by clients, so they are unique per customer only: the edge scopes each
@@ -69,9 +70,14 @@ const releasedAuthorization = () =>
       "check out again with a new Idempotency-Key"
   })
 
+/** The attempt was released (its hold voided or being voided) before this checkout could commit. */
+class AttemptReleased extends Data.TaggedError("AttemptReleased") {}
+
 export class Checkout extends Effect.Service<Checkout>()("@ecommerce/edge-api/Checkout", {
   effect: Effect.gen(function*() {
     const repo = yield* LedgerRepo
+    const attempts = yield* AttemptsRepo
+    const recovery = yield* CheckoutRecovery
     const idempotency = yield* Idempotency
     const payments = yield* PaymentsClient
     const paymentsTimeout = yield* PaymentsTimeout
@@ -170,27 +176,6 @@ export class Checkout extends Effect.Service<Checkout>()("@ecommerce/edge-api/Ch
         Effect.flatMap((payment) => payment.status === "AUTHORIZED" ? Effect.void : Effect.fail(releasedAuthorization()))
       )
 
-    /**
-     * After the checkout transaction died: void the authorization unless the order was written. The
-     * transaction may have committed before the connection was lost; the saga then owns the
-     * authorization and a void would cancel a good order. If the ledger cannot be read, the hold stays.
-     */
-    const voidUnlessPlaced = (orderId: OrderId, authorizationId: AuthorizationId) =>
-      repo.withOrderLock(
-        orderId,
-        Effect.gen(function*() {
-          if (Option.isSome(yield* repo.find(orderId))) {
-            return yield* Effect.logWarning("a checkout failed after its order committed; the authorization stays")
-          }
-          yield* payments.payments.void({
-            path: { authorization_id: authorizationId },
-            headers: { "idempotency-key": IdempotencyKey.make(`checkout:${orderId}:void`) }
-          }).pipe(Effect.timeout(paymentsTimeout))
-        })
-      ).pipe(
-        Effect.catchAllCause((cause) => Effect.logError("could not void the authorization of a failed checkout", cause))
-      )
-
     const checkout = (key: IdempotencyKey, request: CheckoutRequest) =>
       Effect.gen(function*() {
         const orderId = orderIdFor(request.customerId, key)
@@ -206,9 +191,17 @@ export class Checkout extends Effect.Service<Checkout>()("@ecommerce/edge-api/Ch
         const replayed = yield* idempotency.replay(recorded)
         if (Option.isSome(replayed)) return replayed.value
         const { amount, lines } = yield* price(request)
+        // Recorded before any card is held, in its own short statement: if this checkout never
+        // finishes (the edge killed, the client gone, payments silent), recovery finds the attempt
+        // and voids the hold once CHECKOUT_RECOVERY_MS has passed. A released attempt stays released.
+        const status = yield* attempts.open(orderId)
+        if (status === "voiding" || status === "voided") return yield* releasedAuthorization()
+        // No transaction or lock is held across these calls: a slow payments service must not
+        // drain the pool. A 503 from here on leaves the hold for a retry with the same key.
         const payment = yield* authorize(
           new Authorize({ orderId, amount, currency: request.currency, cardToken: request.cardToken })
         )
+        yield* ensureAuthorized(payment.authorizationId)
         const event = new OrderPlaced({
           orderId,
           customerId: request.customerId,
@@ -220,18 +213,25 @@ export class Checkout extends Effect.Service<Checkout>()("@ecommerce/edge-api/Ch
         const headers = yield* traceHeaders
         return yield* idempotency.run(
           recorded,
-          // Payments replays a voided authorization to a retry of a failed checkout; checked under
-          // the order's lock, so a void in progress either finished (seen here) or waits for us.
-          repo.withOrderLock(
-            orderId,
-            Effect.gen(function*() {
-              yield* ensureAuthorized(payment.authorizationId)
-              yield* repo.insertLedger(event)
-              yield* repo.insertEvent(OrderPlaced, event, headers)
-              return new CheckoutAccepted({ orderId })
-            })
-          )
-        ).pipe(Effect.tapDefect(() => voidUnlessPlaced(orderId, payment.authorizationId)))
+          Effect.gen(function*() {
+            // open -> placed with the order's rows, in one transaction: a release that took the
+            // attempt first wins, and this checkout answers 422 instead of placing a voided order.
+            if (!(yield* attempts.markPlaced(orderId))) return yield* new AttemptReleased()
+            yield* repo.insertLedger(event)
+            yield* repo.insertEvent(OrderPlaced, event, headers)
+            return new CheckoutAccepted({ orderId })
+          })
+        ).pipe(
+          // Released by someone else, so this order can never be placed: void what our authorize may
+          // have created after that release's void ran.
+          Effect.catchTag("AttemptReleased", () =>
+            repo.find(orderId).pipe(
+              Effect.flatMap((placed) => Option.isSome(placed) ? Effect.void : Effect.ignore(recovery.voidOrder(orderId))),
+              Effect.zipRight(Effect.fail(releasedAuthorization()))
+            )),
+          // The transaction died (it may still have committed: the release then finds it placed).
+          Effect.tapDefect(() => recovery.release(orderId))
+        )
       }).pipe(Effect.withSpan("Checkout.checkout"))
 
     const getOrder = (orderId: OrderId) =>
@@ -274,5 +274,10 @@ export class Checkout extends Effect.Service<Checkout>()("@ecommerce/edge-api/Ch
 
     return { checkout, getOrder, cancelOrder } as const
   }),
-  dependencies: [LedgerRepo.Default, Idempotency.layer("edge.idempotency_keys")]
+  dependencies: [
+    LedgerRepo.Default,
+    AttemptsRepo.Default,
+    CheckoutRecovery.Default,
+    Idempotency.layer("edge.idempotency_keys")
+  ]
 }) {}

@@ -1,8 +1,11 @@
-import { EdgeApi, HealthStatus } from "@ecommerce/contracts"
+import { CatalogueListing, EdgeApi, type EdgeAuthorization, HealthStatus } from "@ecommerce/contracts"
 import { HttpApiBuilder } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
 import { Effect, Layer } from "effect"
 import { Checkout } from "./Checkout.ts"
+import { CheckoutRecovery, CheckoutRecoveryLive } from "./CheckoutRecovery.ts"
+import { EdgeAuthLive } from "./EdgeAuth.ts"
+import { LedgerRepo } from "./LedgerRepo.ts"
 
 const HealthLive = HttpApiBuilder.group(EdgeApi, "health", (handlers) =>
   handlers.handle("health", () =>
@@ -21,11 +24,29 @@ const CheckoutLive = HttpApiBuilder.group(EdgeApi, "checkout", (handlers) =>
         checkout.cancelOrder(headers["idempotency-key"], path.order_id, payload))
   }))
 
+const CatalogueLive = HttpApiBuilder.group(EdgeApi, "catalogue", (handlers) =>
+  Effect.map(LedgerRepo, (repo) =>
+    handlers.handle("list", () =>
+      repo.catalogue.pipe(
+        Effect.map((items) => new CatalogueListing({ items })),
+        Effect.withSpan("Catalogue.list")
+      ))))
+
 /**
- * The edge HttpApi; needs the pool (SqlClient), the `Authorization` implementation and a
- * `PaymentsClient`.
+ * The edge HttpApi with the given client authentication, and the recovery loop that voids the
+ * holds of abandoned checkouts; needs the pool (SqlClient) and a `PaymentsClient`.
  */
-export const EdgeApiLive = HttpApiBuilder.api(EdgeApi).pipe(
-  Layer.provide([HealthLive, CheckoutLive]),
-  Layer.provide(Checkout.Default)
-)
+export const makeEdgeApi = <E, R>(auth: Layer.Layer<EdgeAuthorization, E, R>) =>
+  HttpApiBuilder.api(EdgeApi).pipe(
+    Layer.provide([HealthLive, CheckoutLive, CatalogueLive]),
+    Layer.provide(auth),
+    Layer.merge(CheckoutRecoveryLive),
+    Layer.provide([Checkout.Default, LedgerRepo.Default]),
+    Layer.provide(CheckoutRecovery.Default)
+  )
+
+/** The edge HttpApi with client keys from `EDGE_API_KEYS`. */
+export const EdgeApiLive = makeEdgeApi(EdgeAuthLive)
+
+export { EdgeApiKeys, EdgeAuth } from "./EdgeAuth.ts"
+export { CheckoutRecoveryMs } from "./CheckoutRecovery.ts"

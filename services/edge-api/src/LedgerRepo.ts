@@ -1,4 +1,5 @@
 import {
+  CatalogueItem,
   type Currency,
   OrderAggregateType,
   OrderId,
@@ -7,7 +8,7 @@ import {
   OrderView,
   Sku
 } from "@ecommerce/contracts"
-import { SqlClient, SqlError, SqlSchema } from "@effect/sql"
+import { SqlClient, SqlSchema } from "@effect/sql"
 import { Effect, Option, Schema } from "effect"
 
 /** bigint columns arrive as strings, timestamps as Dates. */
@@ -21,6 +22,11 @@ const LedgerRow = Schema.Struct({
 const PriceRow = Schema.Struct({
   sku: Sku,
   unitPrice: Schema.compose(Schema.NumberFromString, OrderLine.fields.unitPrice)
+})
+
+const CatalogueRow = Schema.Struct({
+  ...CatalogueItem.fields,
+  unitPrice: Schema.compose(Schema.NumberFromString, CatalogueItem.fields.unitPrice)
 })
 
 const encodeLines = Schema.encode(Schema.Array(OrderLine))
@@ -71,20 +77,16 @@ export class LedgerRepo extends Effect.Service<LedgerRepo>()("@ecommerce/edge-ap
             from order_ledger where order_id = ${orderId}`
     })
 
-    /**
-     * Runs `effect` in a transaction holding the order's advisory lock (until the outermost
-     * transaction ends): the checkout that writes the order and the void after a failed one take it,
-     * so the void sees either the committed ledger row or a checkout that will find the authorization
-     * voided.
-     */
-    const withOrderLock = <A, E, R>(orderId: OrderId, effect: Effect.Effect<A, E, R>) =>
-      sql.withTransaction(
-        sql`select pg_advisory_xact_lock(hashtextextended(${`edge.order:${orderId}`}, 0))`.pipe(Effect.zipRight(effect))
-      ).pipe(Effect.catchIf((error): error is SqlError.SqlError => error instanceof SqlError.SqlError, Effect.die))
+    const catalogue = SqlSchema.findAll({
+      Request: Schema.Void,
+      Result: CatalogueRow,
+      execute: () =>
+        sql`select sku, name, unit_price::text as "unitPrice", currency from catalogue order by sku, currency`
+    })
 
     return {
       prices,
-      withOrderLock,
+      catalogue: catalogue(undefined).pipe(Effect.map((rows) => rows.map((row) => new CatalogueItem(row))), Effect.orDie),
       insertLedger,
       insertEvent,
       find: (orderId: OrderId) =>

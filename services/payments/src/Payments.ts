@@ -1,8 +1,12 @@
 import {
   AuthorizationConflict,
   AuthorizationId,
+  AuthorizationMismatch,
   AuthorizationNotFound,
   type Authorize,
+  type CaptureTerms,
+  OrderAuthorizationNotFound,
+  type OrderId,
   Payment,
   PaymentDeclined,
   type PaymentStatus,
@@ -106,12 +110,49 @@ export class Payments extends Effect.Service<Payments>()("@ecommerce/payments/Pa
         ? Effect.fail(new PaymentDeclined({ stage: "capture", message: "the capture was declined" }))
         : Effect.void
 
+    /**
+     * Checked before the status, so a capture "repeated" by an order pointing at another order's
+     * (already captured) authorization is refused instead of answered as a no-op.
+     */
+    const matchTerms = (authorizationId: AuthorizationId, terms: CaptureTerms) =>
+      Effect.flatMap(find(authorizationId), (row) => {
+        const mismatch = (["orderId", "amount", "currency"] as const).filter((field) => row[field] !== terms[field])
+        return mismatch.length === 0 ? Effect.void : Effect.fail(
+          new AuthorizationMismatch({
+            authorizationId,
+            mismatch,
+            message: `authorization ${authorizationId} is for order ${row.orderId}, ${row.amount} ${row.currency}; ` +
+              `the capture asked for order ${terms.orderId}, ${terms.amount} ${terms.currency}`
+          })
+        )
+      })
+
+    const capture = (key: string, authorizationId: AuthorizationId, terms: CaptureTerms) =>
+      idempotency.run(
+        { key, request: { endpoint: "capture", authorizationId, body: terms }, success: Payment },
+        Effect.zipRight(
+          matchTerms(authorizationId, terms),
+          transition("capture", authorizationId, repo.capture, captureDecision)
+        )
+      ).pipe(Effect.withSpan("Payments.capture", { attributes: { authorizationId } }))
+
+    const getByOrder = (orderId: OrderId) =>
+      Effect.flatMap(
+        repo.findByOrder(orderId),
+        Option.match({
+          onNone: () =>
+            Effect.fail(new OrderAuthorizationNotFound({ orderId, message: `order ${orderId} has no authorization` })),
+          onSome: (row) => Effect.succeed(toPayment(row))
+        })
+      ).pipe(Effect.withSpan("Payments.getByOrder"))
+
     const get = (authorizationId: AuthorizationId) =>
       find(authorizationId).pipe(Effect.map(toPayment), Effect.withSpan("Payments.get"))
 
     return {
       authorize,
-      capture: act("capture", repo.capture, captureDecision),
+      capture,
+      getByOrder,
       void: act("void", repo.voidAuthorized, () => Effect.void),
       refund: act("refund", repo.refund, () => Effect.void),
       get

@@ -53,7 +53,7 @@ export class PaymentsRepo extends Effect.Service<PaymentsRepo>()("@ecommerce/pay
       Request: AuthorizationId,
       Result: PaymentRow,
       execute: (id) =>
-        sql`update payments.authorizations set status = 'VOIDED', voided_at = now()
+        sql`update payments.authorizations set status = 'VOIDED', voided_at = now(), void_reason = 'voided'
             where authorization_id = ${id} and status = 'AUTHORIZED' returning ${columns}`
     })
 
@@ -65,6 +65,19 @@ export class PaymentsRepo extends Effect.Service<PaymentsRepo>()("@ecommerce/pay
             where authorization_id = ${id} and status = 'CAPTURED' returning ${columns}`
     })
 
+    /** One batch of expired holds; the caller sweeps again on its next tick. */
+    const expireAuthorized = (ttlMs: number) =>
+      sql<{ authorizationId: string }>`
+        update payments.authorizations set status = 'VOIDED', voided_at = now(), void_reason = 'expired'
+        where authorization_id in (
+          select authorization_id from payments.authorizations
+          where status = 'AUTHORIZED' and created_at < now() - ${ttlMs} * interval '1 millisecond'
+          order by created_at
+          limit 1000
+          for update skip locked
+        ) and status = 'AUTHORIZED'
+        returning authorization_id as "authorizationId"`.pipe(Effect.map((rows) => rows.length), Effect.orDie)
+
     const die = <A, E>(effect: Effect.Effect<Option.Option<A>, E>) => Effect.orDie(effect)
 
     return {
@@ -73,7 +86,8 @@ export class PaymentsRepo extends Effect.Service<PaymentsRepo>()("@ecommerce/pay
       findByOrder: (orderId: OrderId) => die(findByOrder(orderId)),
       capture: (id: AuthorizationId) => die(capture(id)),
       voidAuthorized: (id: AuthorizationId) => die(voidAuthorized(id)),
-      refund: (id: AuthorizationId) => die(refund(id))
+      refund: (id: AuthorizationId) => die(refund(id)),
+      expireAuthorized
     } as const
   })
 }) {}

@@ -1,11 +1,13 @@
 import {
   AuthorizationId,
   Authorize,
+  CaptureTerms,
   CardToken,
   Currency,
   IdempotencyKey,
   MinorUnits,
   OrderId,
+  type Payment,
   TestCards
 } from "@ecommerce/contracts"
 import { PaymentsClient } from "@ecommerce/http-kit/clients"
@@ -15,7 +17,7 @@ import { expect, layer } from "@effect/vitest"
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
-import { Effect, Layer, Redacted } from "effect"
+import { ConfigProvider, Effect, Layer, Redacted, Schedule } from "effect"
 import { randomUUID } from "node:crypto"
 import { inject } from "vitest"
 import { PaymentsApiLive } from "../src/Http.ts"
@@ -38,8 +40,18 @@ const terms = (card: string = TestCards.approved, orderId = OrderId.make(randomU
 
 const authorize = (request: Authorize, headers = key()) =>
   Effect.flatMap(PaymentsClient, (client) => client.payments.authorize({ headers, payload: request }))
-const capture = (id: AuthorizationId, headers = key()) =>
-  Effect.flatMap(PaymentsClient, (client) => client.payments.capture({ path: { authorization_id: id }, headers }))
+/** Captures with the payment's own terms unless `terms` says otherwise. */
+const capture = (
+  payment: Pick<Payment, "authorizationId" | "orderId" | "amount" | "currency">,
+  headers = key(),
+  terms: Partial<CaptureTerms> = {}
+) =>
+  Effect.flatMap(PaymentsClient, (client) =>
+    client.payments.capture({
+      path: { authorization_id: payment.authorizationId },
+      headers,
+      payload: new CaptureTerms({ orderId: payment.orderId, amount: payment.amount, currency: payment.currency, ...terms })
+    }))
 const voidIt = (id: AuthorizationId, headers = key()) =>
   Effect.flatMap(PaymentsClient, (client) => client.payments.void({ path: { authorization_id: id }, headers }))
 const refund = (id: AuthorizationId, headers = key()) =>
@@ -57,10 +69,10 @@ layer(TestLive, { excludeTestServices: true })("payments over HTTP", (it) => {
     Effect.gen(function*() {
       const payment = yield* authorize(terms())
       expect(payment).toMatchObject({ status: "AUTHORIZED", amount: 2500, currency: "EUR" })
-      expect((yield* capture(payment.authorizationId)).status).toBe("CAPTURED")
+      expect((yield* capture(payment)).status).toBe("CAPTURED")
       const [first] = yield* capturedAt(payment.authorizationId)
       // Double capture under a new key: succeeds and changes nothing.
-      expect((yield* capture(payment.authorizationId)).status).toBe("CAPTURED")
+      expect((yield* capture(payment)).status).toBe("CAPTURED")
       expect(yield* capturedAt(payment.authorizationId)).toEqual([first])
       expect((yield* refund(payment.authorizationId)).status).toBe("REFUNDED")
       expect((yield* refund(payment.authorizationId)).status).toBe("REFUNDED")
@@ -70,7 +82,7 @@ layer(TestLive, { excludeTestServices: true })("payments over HTTP", (it) => {
   it.effect("void after capture and refund before capture are PaymentStateConflict", () =>
     Effect.gen(function*() {
       const captured = yield* authorize(terms())
-      yield* capture(captured.authorizationId)
+      yield* capture(captured)
       const voidAfter = yield* Effect.flip(voidIt(captured.authorizationId))
       expect(voidAfter).toMatchObject({ _tag: "PaymentStateConflict", status: "CAPTURED", action: "void" })
 
@@ -79,7 +91,7 @@ layer(TestLive, { excludeTestServices: true })("payments over HTTP", (it) => {
       expect(refundBefore).toMatchObject({ _tag: "PaymentStateConflict", status: "AUTHORIZED", action: "refund" })
       expect((yield* voidIt(authorized.authorizationId)).status).toBe("VOIDED")
       expect((yield* voidIt(authorized.authorizationId)).status).toBe("VOIDED")
-      const captureAfterVoid = yield* Effect.flip(capture(authorized.authorizationId))
+      const captureAfterVoid = yield* Effect.flip(capture(authorized))
       expect(captureAfterVoid).toMatchObject({ _tag: "PaymentStateConflict", status: "VOIDED", action: "capture" })
     }))
 
@@ -95,7 +107,7 @@ layer(TestLive, { excludeTestServices: true })("payments over HTTP", (it) => {
   it.effect("test cards: tok_capture_declined authorizes, its capture is declined, it can be voided", () =>
     Effect.gen(function*() {
       const payment = yield* authorize(terms(TestCards.captureDeclined))
-      const declined = yield* Effect.flip(capture(payment.authorizationId))
+      const declined = yield* Effect.flip(capture(payment))
       expect(declined).toMatchObject({ _tag: "PaymentDeclined", stage: "capture" })
       expect((yield* get(payment.authorizationId)).status).toBe("AUTHORIZED")
       expect((yield* voidIt(payment.authorizationId)).status).toBe("VOIDED")
@@ -114,7 +126,7 @@ layer(TestLive, { excludeTestServices: true })("payments over HTTP", (it) => {
     Effect.gen(function*() {
       const id = AuthorizationId.make(randomUUID())
       expect((yield* Effect.flip(get(id)))._tag).toBe("AuthorizationNotFound")
-      expect((yield* Effect.flip(capture(id)))._tag).toBe("AuthorizationNotFound")
+      expect((yield* Effect.flip(capture({ ...terms(), authorizationId: id })))._tag).toBe("AuthorizationNotFound")
       expect((yield* Effect.flip(voidIt(id)))._tag).toBe("AuthorizationNotFound")
       expect((yield* Effect.flip(refund(id)))._tag).toBe("AuthorizationNotFound")
     }))
@@ -139,7 +151,7 @@ layer(TestLive, { excludeTestServices: true })("payments over HTTP", (it) => {
         const payment = yield* authorize(terms())
         const id = payment.authorizationId
         const outcomes = yield* Effect.all(
-          Array.from({ length: 10 }, (_, i) => Effect.either(i % 2 === 0 ? capture(id) : voidIt(id))),
+          Array.from({ length: 10 }, (_, i) => Effect.either(i % 2 === 0 ? capture(payment) : voidIt(id))),
           { concurrency: "unbounded" }
         )
         const final = (yield* get(id)).status
@@ -158,6 +170,70 @@ layer(TestLive, { excludeTestServices: true })("payments over HTTP", (it) => {
         })
       }
     }))
+
+  it.effect("a capture whose order, amount or currency differs is AuthorizationMismatch (422) and changes nothing", () =>
+    Effect.gen(function*() {
+      const payment = yield* authorize(terms())
+      const otherOrder = yield* Effect.flip(capture(payment, key(), { orderId: OrderId.make(randomUUID()) }))
+      expect(otherOrder).toMatchObject({ _tag: "AuthorizationMismatch", mismatch: ["orderId"] })
+      const more = yield* Effect.flip(capture(payment, key(), { amount: MinorUnits.make(1) }))
+      expect(more).toMatchObject({ _tag: "AuthorizationMismatch", mismatch: ["amount"] })
+      const zz = yield* Effect.flip(capture(payment, key(), { currency: Currency.make("ZZZ") }))
+      expect(zz).toMatchObject({ _tag: "AuthorizationMismatch", mismatch: ["currency"] })
+      expect((yield* get(payment.authorizationId)).status).toBe("AUTHORIZED")
+      // Another order pointing at this, already captured, authorization gets no "no-op" success.
+      expect((yield* capture(payment)).status).toBe("CAPTURED")
+      const borrowed = yield* Effect.flip(capture(payment, key(), { orderId: OrderId.make(randomUUID()) }))
+      expect(borrowed._tag).toBe("AuthorizationMismatch")
+      const baseUrl = yield* serverUrl
+      const raw = yield* HttpClient.execute(
+        HttpClientRequest.post(`${baseUrl}/payments/capture/${payment.authorizationId}`).pipe(
+          HttpClientRequest.bearerToken(testToken),
+          HttpClientRequest.setHeader("idempotency-key", randomUUID()),
+          HttpClientRequest.bodyUnsafeJson({ orderId: payment.orderId, amount: 1, currency: "EUR" })
+        )
+      )
+      expect(raw.status).toBe(422)
+    }))
+
+  it.effect("an order's authorization is found by the order id; an order without one is 404", () =>
+    Effect.gen(function*() {
+      const client = yield* PaymentsClient
+      const payment = yield* authorize(terms())
+      expect(yield* client.payments.getByOrder({ path: { order_id: payment.orderId } })).toEqual(payment)
+      const none = yield* Effect.flip(client.payments.getByOrder({ path: { order_id: OrderId.make(randomUUID()) } }))
+      expect(none._tag).toBe("OrderAuthorizationNotFound")
+    }))
+
+  it.scoped("holds older than AUTHORIZATION_TTL are voided as expired; captured ones are left alone", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const short = testServer({
+        api: PaymentsApiLive.pipe(Layer.provide(Layer.setConfigProvider(ConfigProvider.fromJson({ AUTHORIZATION_TTL: "2 seconds" })))),
+        role: "payments"
+      })
+      const context = yield* Layer.buildWithScope(
+        Layer.unwrapEffect(Effect.map(serverUrl, (baseUrl) => PaymentsClient.layer({ baseUrl, token: testToken }))).pipe(
+          Layer.provide(short)
+        ),
+        yield* Effect.scope
+      )
+      const scoped = <A, E>(effect: Effect.Effect<A, E, PaymentsClient>) => Effect.provide(effect, context)
+      const open = yield* scoped(authorize(terms()))
+      const captured = yield* scoped(authorize(terms()))
+      yield* scoped(capture(captured))
+      const statusOf = (id: AuthorizationId) =>
+        sql<{ status: string; voidReason: string | null }>`
+          select status, void_reason as "voidReason" from payments.authorizations where authorization_id = ${id}`
+      yield* statusOf(open.authorizationId).pipe(
+        Effect.filterOrFail((rows) => rows[0]?.status === "VOIDED"),
+        Effect.retry(Schedule.spaced("200 millis").pipe(Schedule.upTo("30 seconds")))
+      )
+      expect(yield* statusOf(open.authorizationId)).toEqual([{ status: "VOIDED", voidReason: "expired" }])
+      expect(yield* statusOf(captured.authorizationId)).toEqual([{ status: "CAPTURED", voidReason: null }])
+      const late = yield* Effect.flip(scoped(capture(open)))
+      expect(late).toMatchObject({ _tag: "PaymentStateConflict", status: "VOIDED" })
+    }), 60_000)
 
   it.effect("401 without or with a wrong token; 400 naming the field", () =>
     Effect.gen(function*() {

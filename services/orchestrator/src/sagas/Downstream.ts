@@ -50,6 +50,8 @@ export const paymentsErrors: Classifier<ClientError<Payments>> = {
   PaymentDeclined: "rejected",
   AuthorizationNotFound: "rejected",
   AuthorizationConflict: "rejected",
+  AuthorizationMismatch: "rejected",
+  OrderAuthorizationNotFound: "rejected",
   PaymentStateConflict: "rejected",
   IdempotencyKeyReused: "unknown"
 }

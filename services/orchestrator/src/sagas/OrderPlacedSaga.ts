@@ -1,4 +1,4 @@
-import { CancelOrder, CreateOrder, IdempotencyKey, OrderPlaced, ReservationLine, ReserveStock } from "@ecommerce/contracts"
+import { CancelOrder, CaptureTerms, CreateOrder, IdempotencyKey, OrderPlaced, ReservationLine, ReserveStock } from "@ecommerce/contracts"
 import { Effect } from "effect"
 import { type Outcome, type SagaDefinition, type Step, step } from "../saga/Saga.ts"
 import { Downstream } from "./Downstream.ts"
@@ -109,7 +109,8 @@ export const OrderPlacedSaga: SagaDefinition<OrderPlaced, typeof OrderPlaced.Enc
           d.payments((client) =>
             client.payments.capture({
               path: { authorization_id: context.authorizationId },
-              headers: { "idempotency-key": key(idempotencyKey) }
+              headers: { "idempotency-key": key(idempotencyKey) },
+              payload: new CaptureTerms({ orderId: context.orderId, amount: context.amount, currency: context.currency })
             })
           )).pipe(Effect.asVoid),
       // Also runs when the capture's outcome is unknown: if it never happened, there is nothing to refund.
