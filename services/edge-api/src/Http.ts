@@ -48,5 +48,5 @@ export const makeEdgeApi = <E, R>(auth: Layer.Layer<EdgeAuthorization, E, R>) =>
 /** The edge HttpApi with client keys from `EDGE_API_KEYS`. */
 export const EdgeApiLive = makeEdgeApi(EdgeAuthLive)
 
-export { EdgeApiKeys, EdgeAuth } from "./EdgeAuth.ts"
+export { EdgeApiKeys, EdgeAuth, EdgeAuthLive } from "./EdgeAuth.ts"
 export { CheckoutRecoveryMs } from "./CheckoutRecovery.ts"

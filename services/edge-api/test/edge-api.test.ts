@@ -25,7 +25,7 @@ import { randomUUID } from "node:crypto"
 import { createConnection, createServer, type Socket } from "node:net"
 import { inject } from "vitest"
 import { orderIdFor } from "../src/Checkout.ts"
-import { EdgeApiLive } from "../src/Http.ts"
+import { EdgeAuth, makeEdgeApi } from "../src/Http.ts"
 
 const adminUrl = inject("adminUrl")
 const template = inject("templateDatabase")
@@ -35,14 +35,19 @@ const PaymentsLive = Layer.unwrapEffect(
   Effect.map(serverUrl, (baseUrl) => PaymentsClient.layer({ baseUrl, token: testToken }))
 ).pipe(Layer.provide(testServer({ api: PaymentsApiLive, role: "payments" })))
 
+/** What the edge's clients present; the services' `testToken` is refused by the edge. */
+const edgeKey = Redacted.make("test-edge-key")
+
 /** The edge API and its client; `database` overrides where the edge's pool connects. */
 const edgeClientFor = <E, R>(
   payments: Layer.Layer<PaymentsClient, E, R>,
   database: Layer.Layer<never> | Layer.Layer<TestDatabase> = Layer.empty
 ) =>
-  Layer.unwrapEffect(Effect.map(serverUrl, (baseUrl) => EdgeApiClient.layer({ baseUrl, token: testToken }))).pipe(
+  Layer.unwrapEffect(Effect.map(serverUrl, (baseUrl) => EdgeApiClient.layer({ baseUrl, token: edgeKey }))).pipe(
     Layer.provideMerge(
-      testServer({ api: EdgeApiLive.pipe(Layer.provide(payments)), role: "edge_api" }).pipe(Layer.provide(database))
+      testServer({ api: makeEdgeApi(EdgeAuth([edgeKey])).pipe(Layer.provide(payments)), role: "edge_api" }).pipe(
+        Layer.provide(database)
+      )
     )
   )
 
@@ -377,7 +382,7 @@ layer(TestLive, { excludeTestServices: true })("edge API over HTTP", (it) => {
       expect(none.status).toBe(401)
       const bad = yield* HttpClient.execute(
         HttpClientRequest.post(`${baseUrl}/checkout`).pipe(
-          HttpClientRequest.bearerToken(testToken),
+          HttpClientRequest.bearerToken(edgeKey),
           HttpClientRequest.setHeader("idempotency-key", randomUUID()),
           HttpClientRequest.bodyUnsafeJson({ customerId: "c-1", items: [], currency: "EUR", cardToken: "tok_visa" })
         )

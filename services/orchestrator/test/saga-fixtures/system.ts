@@ -17,7 +17,7 @@ import {
   TestCards
 } from "@ecommerce/contracts"
 import { TestDatabase, TestDatabaseLive } from "@ecommerce/db/testing"
-import { EdgeApiLive } from "@ecommerce/edge-api"
+import { EdgeAuth, makeEdgeApi } from "@ecommerce/edge-api"
 import type { ChaosSettings } from "@ecommerce/http-kit"
 import { EdgeApiClient, InventoryClient, OrdersClient, PaymentsClient } from "@ecommerce/http-kit/clients"
 import { rolePool, serverUrl, testServer, testToken } from "@ecommerce/http-kit/testing"
@@ -27,7 +27,7 @@ import { PaymentsApiLive } from "@ecommerce/payments"
 import { HttpClientError } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
-import { ConfigProvider, Context, Duration, Effect, Layer, Schedule } from "effect"
+import { ConfigProvider, Context, Duration, Effect, Layer, Redacted, Schedule } from "effect"
 import { randomUUID } from "node:crypto"
 import { SagaWorkerLive } from "../../src/sagas/SagaWorkerLive.ts"
 
@@ -40,6 +40,8 @@ export class ServiceUrls extends Context.Tag("test/ServiceUrls")<ServiceUrls, {
 class OrdersUrl extends Context.Tag("test/OrdersUrl")<OrdersUrl, string>() {}
 class InventoryUrl extends Context.Tag("test/InventoryUrl")<InventoryUrl, string>() {}
 class PaymentsUrl extends Context.Tag("test/PaymentsUrl")<PaymentsUrl, string>() {}
+
+const edgeKey = Redacted.make("test-edge-key")
 
 const noChaos: ChaosSettings = { failBeforeRate: 0, failAfterRate: 0 }
 
@@ -75,9 +77,10 @@ export const SystemLive = (options: SystemOptions) => {
   )
   // Checkout talks to payments without chaos: the edge API's own retries are not under test here.
   const EdgePayments = client(PaymentsClient.layer, testServer({ api: PaymentsApiLive, role: "payments" }))
+  // The edge authenticates its clients with an edge key; the services' token is refused there.
   const Edge = client(
-    EdgeApiClient.layer,
-    testServer({ api: EdgeApiLive.pipe(Layer.provide(EdgePayments)), role: "edge_api" })
+    (o) => EdgeApiClient.layer({ ...o, token: edgeKey }),
+    testServer({ api: makeEdgeApi(EdgeAuth([edgeKey])).pipe(Layer.provide(EdgePayments)), role: "edge_api" })
   )
   const Services = Layer.mergeAll(Orders, Inventory, Payments)
   const Clients = Layer.merge(Services, Layer.provide(Urls, Services))
