@@ -2,11 +2,13 @@ import { SqlClient } from "@effect/sql"
 import { Config, Effect, Redacted } from "effect"
 
 /**
- * One Postgres login role per process kind. Each service role may use only its own schema; the edge
- * API and the orchestrator share the outbox, order_ledger and catalogue in `public`. Roles are
- * cluster-wide, so they are applied by `npm run db:roles` (and the test setup), not by migrations.
+ * One Postgres login role per process kind, plus `outbox_producer` for services outside this repo that
+ * place orders (README, "Writing events"). Each service role may use only its own schema; in `public`
+ * every role gets exactly the tables, columns and verbs it uses, as engineering-design.md §4 lists
+ * them (packages/db/test/roles.test.ts compares that table with the catalog). Roles are cluster-wide,
+ * so they are applied by `npm run db:roles` (and the test setup), not by migrations.
  */
-export const ServiceRoles = ["orders", "inventory", "payments", "edge_api", "orchestrator"] as const
+export const ServiceRoles = ["orders", "inventory", "payments", "edge_api", "orchestrator", "outbox_producer"] as const
 export type ServiceRole = (typeof ServiceRoles)[number]
 
 /** `<ROLE>_DATABASE_PASSWORD`, e.g. `EDGE_API_DATABASE_PASSWORD`; development default `<role>-dev-password`. */
@@ -17,8 +19,9 @@ export const rolePassword = (role: ServiceRole): Config.Config<Redacted.Redacted
 
 /**
  * Static grants, sent as one simple-protocol script like a migration file (no user input in it).
- * `alter default privileges` covers tables that later migrations create, when the same admin role
- * runs them; re-running this script after migrating covers the rest.
+ * In the services' own schemas `alter default privileges` covers tables that later migrations
+ * create, when the same admin role runs them. In `public` nothing is granted by default: every table
+ * is granted here, by name, and a table added there needs its lines here and in §4.
  */
 const grants = `
 revoke all on schema orders, inventory, payments, edge from public;
@@ -43,24 +46,36 @@ grant usage, select on all sequences in schema payments to payments;
 alter default privileges in schema payments grant select, insert, update, delete on tables to payments;
 alter default privileges in schema payments grant usage, select on sequences to payments;
 
--- The edge API reads prices, writes ledger rows and outbox rows, and keeps its own idempotency keys.
 grant usage on schema edge to edge_api;
 grant select, insert, update, delete on all tables in schema edge to edge_api;
 grant usage, select on all sequences in schema edge to edge_api;
 alter default privileges in schema edge grant select, insert, update, delete on tables to edge_api;
 alter default privileges in schema edge grant usage, select on sequences to edge_api;
-grant usage on schema public to edge_api;
-grant select on catalogue to edge_api;
-grant select, insert on order_ledger to edge_api;
-grant insert on outbox to edge_api;
 
--- The orchestrator owns the processing side of public: the outbox, the ledger, its heartbeats and
--- whatever tables its later migrations add there. Never the services' schemas.
-grant usage on schema public to orchestrator;
-grant select, insert, update, delete on all tables in schema public to orchestrator;
-grant usage, select on all sequences in schema public to orchestrator;
-alter default privileges in schema public grant select, insert, update, delete on tables to orchestrator;
-alter default privileges in schema public grant usage, select on sequences to orchestrator;
+-- public: start from nothing (this also undoes the wide grants and default privileges that earlier
+-- versions of this script gave the orchestrator), then grant what each role uses.
+alter default privileges in schema public revoke all on tables from orchestrator;
+alter default privileges in schema public revoke all on sequences from orchestrator;
+revoke all on all tables in schema public from orders, inventory, payments, edge_api, orchestrator, outbox_producer;
+revoke all on all sequences in schema public from orders, inventory, payments, edge_api, orchestrator, outbox_producer;
+grant usage on schema public to edge_api, orchestrator, outbox_producer;
+
+-- Producers (the edge API, outside services) insert the producer columns of the outbox and of the
+-- ledger, nothing else: the processing columns (status, attempts, leases, ...) and a ledger row's
+-- status belong to the orchestrator. The outbox id is an identity column: no sequence grant needed.
+grant insert (event_id, aggregate_type, aggregate_id, event_type, payload, headers, created_at)
+  on outbox to edge_api, outbox_producer;
+grant insert (order_id, customer_id, items, amount, currency, authorization_id)
+  on order_ledger to edge_api, outbox_producer;
+-- The edge prices checkouts and shows orders.
+grant select on catalogue, order_ledger to edge_api;
+
+-- The orchestrator claims, settles and prunes outbox rows, settles ledger rows (reading them whole),
+-- and keeps its heartbeats and saga state. Never the catalogue, the migrations table or a schema.
+grant select, update, delete on outbox to orchestrator;
+grant select, update (status, reason, updated_at) on order_ledger to orchestrator;
+grant select, insert, update, delete on worker_heartbeats to orchestrator;
+grant select, insert, update on saga_instances, saga_steps to orchestrator;
 `
 
 const upsertRole = `
