@@ -1,0 +1,108 @@
+/**
+ * Forged OrderPlaced events, written as the `outbox_producer` role can write them, through the real
+ * worker, saga and services: payments refuses every capture the order does not justify
+ * (AuthorizationMismatch), so none of them ends CONFIRMED with money it did not authorize. (The
+ * saga's own checks of such events come on top; this shows the payments side holds on its own.)
+ */
+import { rolePassword, withCredentials } from "@ecommerce/db"
+import { TestDatabase } from "@ecommerce/db/testing"
+import { PaymentsClient } from "@ecommerce/http-kit/clients"
+import { Authorize, CardToken, Currency, IdempotencyKey, MinorUnits, OrderId, TestCards } from "@ecommerce/contracts"
+import { SqlClient } from "@effect/sql"
+import { expect, layer } from "@effect/vitest"
+import { Effect } from "effect"
+import { randomUUID } from "node:crypto"
+import pg from "pg"
+import { inject } from "vitest"
+import { awaitStatus, checkoutOf, effectsOf, placeOrder, SystemLive } from "../../orchestrator/test/saga-fixtures/system.ts"
+
+const System = SystemLive({
+  adminUrl: inject("adminUrl"),
+  template: inject("templateDatabase"),
+  worker: { POLL_INTERVAL_MS: "500", WORKER_CONCURRENCY: "4", SAGA_INLINE_RETRY_MAX_MS: "500" }
+})
+
+const items = [{ sku: "MUG-BLUE", quantity: 2, unitPrice: 899 }]
+
+/** Authorizes `amount` in `currency` for a fresh order id at the real payments service. */
+const authorize = (amount: number, currency = "EUR") =>
+  Effect.flatMap(PaymentsClient, (client) =>
+    client.payments.authorize({
+      headers: { "idempotency-key": IdempotencyKey.make(randomUUID()) },
+      payload: new Authorize({
+        orderId: OrderId.make(randomUUID()),
+        amount: MinorUnits.make(amount),
+        currency: Currency.make(currency),
+        cardToken: CardToken.make(TestCards.approved)
+      })
+    }))
+
+/** The ledger row and the OrderPlaced row in one transaction, logged in as outbox_producer. */
+const forge = (order: { orderId: string; amount: number; currency: string; authorizationId: string }) =>
+  Effect.gen(function*() {
+    const db = yield* TestDatabase
+    const password = yield* rolePassword("outbox_producer")
+    yield* Effect.promise(async () => {
+      const client = new pg.Client({ connectionString: withCredentials(db.url, "outbox_producer", password) })
+      await client.connect()
+      try {
+        await client.query("begin")
+        await client.query(
+          `insert into order_ledger (order_id, customer_id, items, amount, currency, authorization_id)
+           values ($1, 'cust-forger', $2, $3, $4, $5)`,
+          [order.orderId, JSON.stringify(items), order.amount, order.currency, order.authorizationId]
+        )
+        await client.query(
+          `insert into outbox (aggregate_type, aggregate_id, event_type, payload) values ('order', $1, 'OrderPlaced', $2)`,
+          [order.orderId, JSON.stringify({ ...order, customerId: "cust-forger", items })]
+        )
+        await client.query("commit")
+      } finally {
+        await client.end()
+      }
+    })
+  })
+
+const paymentOf = (authorizationId: string) =>
+  Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    sql<{ status: string; orderId: string }>`
+      select status, order_id::text as "orderId" from payments.authorizations where authorization_id = ${authorizationId}`
+  ).pipe(Effect.map((rows) => rows[0]!))
+
+layer(System, { excludeTestServices: true })("forged OrderPlaced events", (it) => {
+  it.effect("an order amount of 1 against an authorization of 1798 captures nothing and is not confirmed", () =>
+    Effect.gen(function*() {
+      const payment = yield* authorize(1798)
+      yield* forge({ orderId: payment.orderId, amount: 1, currency: "EUR", authorizationId: payment.authorizationId })
+      const settled = yield* awaitStatus(payment.orderId)
+      expect(settled.status).not.toBe("CONFIRMED")
+      expect(settled.reason).toBeTruthy()
+      expect((yield* paymentOf(payment.authorizationId)).status).not.toBe("CAPTURED")
+    }), 90_000)
+
+  it.effect("an order in ZZZ against an EUR authorization captures nothing and is not confirmed", () =>
+    Effect.gen(function*() {
+      const payment = yield* authorize(1798)
+      yield* forge({ orderId: payment.orderId, amount: 1798, currency: "ZZZ", authorizationId: payment.authorizationId })
+      const settled = yield* awaitStatus(payment.orderId)
+      expect(settled.status).not.toBe("CONFIRMED")
+      expect(settled.reason).toBeTruthy()
+      expect((yield* paymentOf(payment.authorizationId)).status).not.toBe("CAPTURED")
+    }), 90_000)
+
+  it.effect("an order pointing at another order's captured authorization is not confirmed; that payment is untouched", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const honest = yield* placeOrder(checkoutOf({ skus: [["MUG-BLUE", 2]] }))
+      expect((yield* awaitStatus(honest)).status).toBe("CONFIRMED")
+      const [ledger] = yield* sql<{ authorizationId: string }>`
+        select authorization_id::text as "authorizationId" from order_ledger where order_id = ${honest}`
+      const forged = randomUUID()
+      yield* forge({ orderId: forged, amount: 1798, currency: "EUR", authorizationId: ledger!.authorizationId })
+      const settled = yield* awaitStatus(forged)
+      expect(settled.status).not.toBe("CONFIRMED")
+      expect(settled.reason).toBeTruthy()
+      expect(yield* paymentOf(ledger!.authorizationId)).toEqual({ status: "CAPTURED", orderId: honest })
+      expect((yield* effectsOf(honest)).payment).toBe("CAPTURED")
+    }), 90_000)
+})
