@@ -26,6 +26,7 @@ import { createConnection, createServer, type Socket } from "node:net"
 import { inject } from "vitest"
 import { orderIdFor } from "../src/Checkout.ts"
 import { EdgeAuth, makeEdgeApi } from "../src/Http.ts"
+import { listenOnLoopback } from "./loopback.ts"
 
 const adminUrl = inject("adminUrl")
 const template = inject("templateDatabase")
@@ -85,18 +86,10 @@ const commitDropper = (databaseUrl: string, role: string) =>
       upstream.on("error", () => client.destroy())
       client.on("close", () => setTimeout(() => upstream.end(), 200))
     })
-    yield* Effect.acquireRelease(
-      Effect.async<void>((resume) => void server.listen(0, "127.0.0.1", () => resume(Effect.void))),
-      () =>
-        Effect.sync(() => {
-          for (const socket of sockets) socket.destroy()
-          server.close()
-        })
-    )
-    const address = server.address()
+    const port = yield* listenOnLoopback(server, sockets)
     const url = new URL(databaseUrl)
     url.hostname = "127.0.0.1"
-    url.port = String(typeof address === "object" && address !== null ? address.port : 0)
+    url.port = String(port)
     return { url: url.toString(), arm: () => void (armed = true), dropped: () => dropped }
   })
 

@@ -32,6 +32,7 @@ import { createServer as createNetServer, type Socket } from "node:net"
 import { fileURLToPath } from "node:url"
 import { inject } from "vitest"
 import { orderIdFor } from "../src/Checkout.ts"
+import { listenOnLoopback } from "./loopback.ts"
 import { EdgeApiKeys, EdgeAuth, EdgeAuthLive, makeEdgeApi } from "../src/Http.ts"
 
 const adminUrl = inject("adminUrl")
@@ -81,17 +82,9 @@ const paymentsProxy = Effect.gen(function*() {
     sockets.add(socket)
     socket.on("close", () => sockets.delete(socket))
   })
-  yield* Effect.acquireRelease(
-    Effect.async<void>((resume) => void server.listen(0, "127.0.0.1", () => resume(Effect.void))),
-    () =>
-      Effect.sync(() => {
-        for (const socket of sockets) socket.destroy()
-        server.close()
-      })
-  )
-  const address = server.address()
+  const port = yield* listenOnLoopback(server, sockets)
   return {
-    url: `http://127.0.0.1:${typeof address === "object" && address !== null ? address.port : 0}`,
+    url: `http://127.0.0.1:${port}`,
     setMode: (next: ProxyMode) => void (mode = next),
     release: () => held.splice(0).forEach((forward) => forward()),
     checks: () => checks
@@ -261,7 +254,8 @@ layer(TestLive, { excludeTestServices: true })("checkout recovery", (it) => {
       const baseUrl = `http://127.0.0.1:${port}`
       yield* HttpClient.get(`${baseUrl}/health`).pipe(
         Effect.filterOrFail((response) => response.status === 200),
-        Effect.retry(Schedule.spaced("200 millis").pipe(Schedule.upTo("60 seconds"))),
+        // Generous: tsx transpiles the whole service at start, on a machine other tests share.
+        Effect.retry(Schedule.spaced("200 millis").pipe(Schedule.upTo("150 seconds"))),
         Effect.mapError((error) => new Error(`the edge process never answered: ${error}; ${output.join("")}`))
       )
       const key = IdempotencyKey.make(randomUUID())
@@ -287,7 +281,7 @@ layer(TestLive, { excludeTestServices: true })("checkout recovery", (it) => {
       const payments = yield* PaymentsUrl
       yield* startEdge(payments, shortWindow)
       expect(yield* awaitReleased(orderId)).toEqual({ ledger: 0, payment: "VOIDED", attempt: "voided" })
-    }), 120_000)
+    }), 300_000)
 
   it.scoped("checkouts waiting on payments hold no database connection: /health answers while 12 wait", () =>
     Effect.gen(function*() {
