@@ -2,10 +2,10 @@ import { CancelOrder, CreateOrder, IdempotencyKey, OrderPlaced, ReservationLine,
 import { Effect } from "effect"
 import { type Outcome, type SagaDefinition, type Step, step } from "../saga/Saga.ts"
 import { Downstream } from "./Downstream.ts"
-import { settlePending } from "./Ledger.ts"
+import { LedgerRepo } from "./LedgerRepo.ts"
 
 const key = (value: string) => IdempotencyKey.make(value)
-const orderStep = (definition: Omit<Step<OrderPlaced, Downstream>, "_tag">) => step(definition)
+const orderStep = (definition: Omit<Step<OrderPlaced, Downstream | LedgerRepo>, "_tag">) => step(definition)
 
 /** The ledger's reason for a cancelled order, from the root cause of the compensation. */
 export const cancellationReason = (outcome: Outcome): string => {
@@ -27,7 +27,7 @@ export const cancellationReason = (outcome: Outcome): string => {
  * its compensation, voiding the authorization, runs whenever the saga fails, last of all. After a
  * capture, the capture's own compensation refunds first, and the void then finds nothing open.
  */
-export const OrderPlacedSaga: SagaDefinition<OrderPlaced, typeof OrderPlaced.Encoded, OrderPlaced, Downstream> = {
+export const OrderPlacedSaga: SagaDefinition<OrderPlaced, typeof OrderPlaced.Encoded, OrderPlaced, Downstream | LedgerRepo> = {
   type: "OrderPlaced",
   eventType: OrderPlaced.eventType,
   payload: OrderPlaced,
@@ -138,14 +138,14 @@ export const OrderPlacedSaga: SagaDefinition<OrderPlaced, typeof OrderPlaced.Enc
           )).pipe(Effect.asVoid)
     })
   ],
-  finish: (context, outcome) => {
-    switch (outcome.state) {
-      case "completed":
-        return settlePending(context.orderId, "CONFIRMED", null)
-      case "compensated":
-        return settlePending(context.orderId, "CANCELLED", cancellationReason(outcome))
-      case "needs_attention":
-        return settlePending(context.orderId, "NEEDS_ATTENTION", outcome.error?.message ?? "needs attention")
-    }
-  }
+  finish: (context, outcome) =>
+    Effect.flatMap(LedgerRepo, (ledger) =>
+      ledger.settlePending({
+        orderId: context.orderId,
+        ...(outcome.state === "completed"
+          ? { status: "CONFIRMED", reason: null }
+          : outcome.state === "compensated"
+          ? { status: "CANCELLED", reason: cancellationReason(outcome) }
+          : { status: "NEEDS_ATTENTION", reason: outcome.error?.message ?? "needs attention" })
+      }))
 }

@@ -1,36 +1,34 @@
-import { TestDatabase, TestDatabaseLive } from "@ecommerce/db/testing"
+import { TestDatabase } from "@ecommerce/db/testing"
 import { rolePool } from "@ecommerce/http-kit/testing"
 import { expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
 import { ConfigProvider, Effect, Layer, Schedule } from "effect"
-import { randomUUID } from "node:crypto"
-import { inject } from "vitest"
 import { sweepDeadLettered } from "../../src/saga/DeadLetterSweep.ts"
 import { Sagas } from "../../src/sagas/registry.ts"
 import { SagaWorkerLive } from "../../src/sagas/SagaWorkerLive.ts"
 import { makeFakeServices, reply } from "../saga-fixtures/FakeServices.ts"
-import { insertLedgerRow, ledgerOf, newOrder, sagaOf } from "../saga-fixtures/orderFixture.ts"
+import {
+  EngineDatabase,
+  insertLedgerRow,
+  insertOutboxRow,
+  insertSaga,
+  ledgerOf,
+  newOrder,
+  NoDownstream,
+  sagaOf
+} from "../saga-fixtures/fixtures.ts"
 
-const database = () => TestDatabaseLive(inject("adminUrl"), inject("templateDatabase"))
+const database = () => Layer.merge(EngineDatabase(), NoDownstream)
 
 /** An OrderPlaced outbox row in `status`, and the saga it started, as the worker and engine leave them. */
 const strandedSaga = (status: "dead" | "pending", sagaState: "running" | "compensating" | "completed" = "running") =>
   Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
     const order = newOrder()
     yield* insertLedgerRow(order)
     const lastError = "lease held by worker-a expired during attempt 10 of 10 (worker crashed or stalled)"
-    const [row] = yield* sql<{ eventId: string }>`
-      insert into outbox (aggregate_type, aggregate_id, event_type, payload, status, attempts, last_error)
-      values ('order', ${order.orderId}, 'OrderPlaced', ${JSON.stringify(order)}::jsonb, ${status}, 10,
-              ${status === "dead" ? lastError : null})
-      returning event_id::text as "eventId"`
-    const sagaId = randomUUID()
-    yield* sql`
-      insert into saga_instances (id, saga_type, trigger_event_id, aggregate_id, state, current_step, context, deadline_at)
-      values (${sagaId}, 'OrderPlaced', ${row!.eventId}, ${order.orderId}, ${sagaState}, 'capturePayment',
-              ${JSON.stringify(order)}::jsonb, now() + interval '5 minutes')`
-    return { order, eventId: row!.eventId, sagaId, lastError }
+    const eventId = yield* insertOutboxRow(order, { status, attempts: 10, lastError: status === "dead" ? lastError : null })
+    const sagaId = yield* insertSaga({ order, eventId, state: sagaState, currentStep: "capturePayment" })
+    return { order, eventId, sagaId, lastError }
   })
 
 layer(database(), { excludeTestServices: true })("dead-letter sweep", (it) => {

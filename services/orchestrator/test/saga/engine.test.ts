@@ -1,11 +1,7 @@
-import { TestDatabaseLive } from "@ecommerce/db/testing"
 import { expect, it as plain, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
 import { HttpClientError, HttpClientRequest, HttpClientResponse } from "@effect/platform"
-import { Effect, Exit, Fiber, Ref, Schema, TestClock, TestContext } from "effect"
-import { randomUUID } from "node:crypto"
-import { inject } from "vitest"
-import type { OutboxEvent } from "../../src/outbox/EventHandler.ts"
+import { Effect, Exit, Fiber, Layer, Ref, Schema, TestClock, TestContext } from "effect"
 import { makeCircuitBreaker } from "../../src/saga/CircuitBreaker.ts"
 import { byStatus, classify } from "../../src/saga/Classification.ts"
 import { checkDeploySafety } from "../../src/saga/DeploySafety.ts"
@@ -16,17 +12,19 @@ import { SagaSettings } from "../../src/saga/SagaSettings.ts"
 import { StepFailure } from "../../src/saga/StepFailure.ts"
 import { inventoryErrors } from "../../src/sagas/Downstream.ts"
 import { OrderPlacedSaga } from "../../src/sagas/OrderPlacedSaga.ts"
-import { insertLedgerRow, ledgerOf, newOrder, stepLogOf } from "../saga-fixtures/orderFixture.ts"
+import {
+  EngineDatabase,
+  insertLedgerRow,
+  NoDownstream,
+  insertSaga,
+  ledgerOf,
+  newOrder,
+  outboxEvent,
+  stepLogOf,
+  testSettings
+} from "../saga-fixtures/fixtures.ts"
 
-const settings: SagaConfig = {
-  sagaTimeoutMs: 60_000,
-  stepTimeoutMs: 1_000,
-  inlineRetryMaxMs: 0,
-  circuitFailureThreshold: 2,
-  circuitCooldownMs: 10_000,
-  deadLetterSweepMs: 30_000,
-  unknownSteps: "refuse"
-}
+const settings = testSettings({ stepTimeoutMs: 1_000, circuitFailureThreshold: 2, circuitCooldownMs: 10_000 })
 
 const transient = new StepFailure({ kind: "transient", unknownOutcome: true, errorTag: "ResponseError", message: "503" })
 const rejected = new StepFailure({ kind: "permanent", unknownOutcome: false, errorTag: "Nope", message: "no" })
@@ -105,19 +103,9 @@ plain.effect("classification: 5xx and transport errors are transient with unknow
 const Ctx = Schema.Struct({ label: Schema.String })
 const testStep = (definition: Omit<Step<typeof Ctx.Type, never>, "_tag">) => step(definition)
 
-const event = (eventType: string): OutboxEvent => ({
-  id: "1",
-  eventId: randomUUID(),
-  aggregateType: "test",
-  aggregateId: randomUUID(),
-  eventType,
-  payload: { label: "x" },
-  headers: {},
-  attempt: 1,
-  createdAt: new Date()
-})
+const event = (eventType: string) => outboxEvent(eventType, { label: "x" }, { aggregateType: "test" })
 
-layer(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")), { excludeTestServices: true })("saga engine", (it) => {
+layer(EngineDatabase(), { excludeTestServices: true })("saga engine", (it) => {
   it.effect("a parallel group runs together; when one member is rejected the completed one is compensated", () =>
     Effect.gen(function*() {
       const journal: Array<string> = []
@@ -248,16 +236,16 @@ layer(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")), { exclud
       expect(calls).toBe(0)
       expect(timedOut.log).toEqual([{ step: "call", phase: "forward", status: "failed", attempts: 0, outcomeUnknown: false }])
     }).pipe(Effect.provide(TestContext.TestContext)))
+})
 
+// Its own database: deploy safety looks at every in-flight saga, so no other test's may be there.
+layer(Layer.merge(EngineDatabase(), NoDownstream), { excludeTestServices: true })("deploy safety", (it) => {
   it.effect("deploy safety: refuses to start naming in-flight sagas at unknown steps; with park, they need attention", () =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
       const order = newOrder()
       yield* insertLedgerRow(order)
-      const sagaId = randomUUID()
-      yield* sql`
-        insert into saga_instances (id, saga_type, trigger_event_id, aggregate_id, current_step, context, deadline_at)
-        values (${sagaId}, 'OrderPlaced', ${randomUUID()}, ${order.orderId}, 'shipParcel', ${JSON.stringify(order)}::jsonb, now())`
+      const sagaId = yield* insertSaga({ order, currentStep: "shipParcel" })
       const refused = yield* Effect.flip(checkDeploySafety([OrderPlacedSaga]).pipe(Effect.provideService(SagaSettings, settings)))
       expect(refused._tag).toBe("UnknownSagaSteps")
       expect(refused.message).toContain(`${sagaId} (OrderPlaced, running: step shipParcel)`)
