@@ -86,6 +86,7 @@ export const resumeSaga = <Ctx, CtxEncoded, Payload, R>(
     const sagaId = row.id
     const run: SagaRun<Ctx, R> = {
       sagaId,
+      aggregateId: row.aggregate_id,
       runToken,
       deadlineMs: row.deadline_ms,
       recovery,
@@ -98,7 +99,11 @@ export const resumeSaga = <Ctx, CtxEncoded, Payload, R>(
     let context = initial
     const errorRecord = (step: string, state: string, failure: StepFailure): SagaErrorRecord => ({
       message: failure.message,
-      details: { saga: { id: sagaId, type: saga.type, step, state }, errorTag: failure.errorTag }
+      details: {
+        saga: { id: sagaId, type: saga.type, step, state },
+        errorTag: failure.errorTag,
+        ...(failure.refusal === true ? { refused: true } : {})
+      }
     })
 
     const forward = Effect.gen(function*() {
@@ -153,5 +158,8 @@ export const resumeSaga = <Ctx, CtxEncoded, Payload, R>(
     }
     const rejected = yield* compensate
     if (rejected.length > 0) return yield* end("needs_attention", rejected[0])
+    if (reason?.details.refused === true) {
+      return yield* end("needs_attention", { ...reason, details: { ...reason.details, saga: { ...reason.details.saga, state: "needs_attention" } } })
+    }
     return yield* end("compensated", reason)
   })

@@ -17,6 +17,7 @@ export const logKey = (step: string, phase: Phase) => `${step}/${phase}`
 /** What one run of a saga shares with each of its steps. */
 export interface SagaRun<Ctx, R> {
   readonly sagaId: string
+  readonly aggregateId: string
   readonly runToken: string
   readonly deadlineMs: number
   readonly recovery: "backward" | "forward"
@@ -84,7 +85,7 @@ const callOnce = <Ctx, R>(
   context: Ctx
 ) => {
   const timeoutMs = Duration.toMillis(step.timeout ?? Duration.millis(run.settings.stepTimeoutMs))
-  return call({ sagaId: run.sagaId, context, idempotencyKey: idempotencyKey(run.sagaId, step.name, phase) }).pipe(
+  return call({ sagaId: run.sagaId, aggregateId: run.aggregateId, context, idempotencyKey: idempotencyKey(run.sagaId, step.name, phase) }).pipe(
     Effect.timeoutFail({
       duration: Duration.millis(timeoutMs),
       onTimeout: () =>

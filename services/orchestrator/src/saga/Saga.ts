@@ -8,6 +8,8 @@ export type Phase = "forward" | "compensation"
 /** What a step's action or compensation receives. */
 export interface StepInput<Ctx> {
   readonly sagaId: string
+  /** The trigger event's `aggregate_id`, for sagas that check it against their payload. */
+  readonly aggregateId: string
   readonly context: Ctx
   /** `<sagaId>:<step>:<phase>`: the same on every retry and after a crash, so a call applies once. */
   readonly idempotencyKey: string
@@ -57,7 +59,9 @@ export const SagaErrorRecordSchema = Schema.Struct({
   message: Schema.String,
   details: Schema.Struct({
     saga: Schema.Struct({ id: Schema.String, type: Schema.String, step: Schema.String, state: Schema.String }),
-    errorTag: Schema.optional(Schema.String)
+    errorTag: Schema.optional(Schema.String),
+    /** The saga refused its event (see StepFailure.refusal): compensated, then handed to an operator. */
+    refused: Schema.optional(Schema.Boolean)
   })
 })
 export type SagaErrorRecord = typeof SagaErrorRecordSchema.Type

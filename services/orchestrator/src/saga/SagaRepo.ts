@@ -7,6 +7,7 @@ const InstanceRow = Schema.Struct({
   id: Schema.String,
   saga_type: Schema.String,
   state: Schema.Literal("running", "compensating", "completed", "compensated", "needs_attention"),
+  aggregate_id: Schema.String,
   current_step: Schema.NullOr(Schema.String),
   context: Schema.Unknown,
   error: Schema.Unknown,
@@ -96,7 +97,7 @@ const json = (value: unknown) => JSON.stringify(value)
 export class SagaRepo extends Effect.Service<SagaRepo>()("@ecommerce/orchestrator/SagaRepo", {
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
-    const instanceColumns = sql`id::text as id, saga_type, state, current_step, context, error,
+    const instanceColumns = sql`id::text as id, saga_type, state, aggregate_id, current_step, context, error,
       (extract(epoch from deadline_at) * 1000)::float8 as deadline_ms`
     const inFlightRun = (ref: RunRef) =>
       sql`id = ${ref.sagaId} and run_token = ${ref.runToken} and state in ('running', 'compensating')`

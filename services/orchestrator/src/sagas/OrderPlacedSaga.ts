@@ -3,6 +3,7 @@ import { Effect } from "effect"
 import { type Outcome, type SagaDefinition, type Step, step } from "../saga/Saga.ts"
 import { Downstream } from "./Downstream.ts"
 import { LedgerRepo } from "./LedgerRepo.ts"
+import { orderDiscrepancies, refuseOrder } from "./OrderChecks.ts"
 
 const key = (value: string) => IdempotencyKey.make(value)
 const orderStep = (definition: Omit<Step<OrderPlaced, Downstream | LedgerRepo>, "_tag">) => step(definition)
@@ -22,7 +23,10 @@ export const cancellationReason = (outcome: Outcome): string => {
 }
 
 /**
- * OrderPlaced: create the order, reserve the stock, capture the checkout's authorization, confirm.
+ * OrderPlaced: check the event, create the order, reserve the stock, capture the checkout's
+ * authorization, confirm. `verifyOrder` refuses an event that disagrees with its ledger row, its
+ * aggregate or its authorization (see OrderChecks.ts): nothing is created or captured, the hold is
+ * voided if it is this order's, and the saga ends needs_attention with the reasons.
  * `authorization` does nothing forward (the edge API authorized at checkout); it is a step so that
  * its compensation, voiding the authorization, runs whenever the saga fails, last of all. After a
  * capture, the capture's own compensation refunds first, and the void then finds nothing open.
@@ -40,16 +44,36 @@ export const OrderPlacedSaga: SagaDefinition<OrderPlaced, typeof OrderPlaced.Enc
       compensation: ({ context, idempotencyKey }) =>
         Effect.flatMap(Downstream, (d) =>
           d.payments((client) =>
-            client.payments.void({
-              path: { authorization_id: context.authorizationId },
-              headers: { "idempotency-key": key(idempotencyKey) }
+            Effect.gen(function*() {
+              // Void only a hold of this order: a forged event may name another order's authorization.
+              const payment = yield* client.payments.get({ path: { authorization_id: context.authorizationId } })
+              if (payment.orderId !== context.orderId) return
+              yield* client.payments.void({
+                path: { authorization_id: context.authorizationId },
+                headers: { "idempotency-key": key(idempotencyKey) }
+              })
             }).pipe(
               // Refunded (after a capture) or never stored: nothing left open.
               Effect.catchTag("PaymentStateConflict", (e) => e.status === "REFUNDED" ? Effect.void : Effect.fail(e)),
-              Effect.catchTag("AuthorizationNotFound", () => Effect.void),
-              Effect.asVoid
+              Effect.catchTag("AuthorizationNotFound", () => Effect.void)
             )
           ))
+    }),
+    orderStep({
+      name: "verifyOrder",
+      // Before any effect: the event must agree with its ledger row, its aggregate and its authorization.
+      action: ({ aggregateId, context }) =>
+        Effect.gen(function*() {
+          const ledger = yield* Effect.orDie(Effect.flatMap(LedgerRepo, (repo) => repo.find(context.orderId)))
+          const payment = yield* Effect.flatMap(Downstream, (d) =>
+            d.payments((client) =>
+              client.payments.get({ path: { authorization_id: context.authorizationId } }).pipe(
+                Effect.catchTag("AuthorizationNotFound", () => Effect.succeed(undefined))
+              )
+            ))
+          const problems = orderDiscrepancies({ event: context, aggregateId, ledger, payment })
+          if (problems.length > 0) return yield* refuseOrder(context.orderId, problems)
+        })
     }),
     orderStep({
       name: "createOrder",

@@ -81,12 +81,17 @@ export const insertLedgerRow = (
 /** An OrderPlaced outbox row in the given state, as the worker would leave it. */
 export const insertOutboxRow = (
   order: OrderPlaced,
-  row: { readonly status: "pending" | "dead"; readonly attempts?: number; readonly lastError?: string | null }
+  row: {
+    readonly status: "pending" | "dead"
+    readonly attempts?: number
+    readonly lastError?: string | null
+    readonly aggregateId?: string
+  }
 ) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
     sql<{ eventId: string }>`
       insert into outbox (aggregate_type, aggregate_id, event_type, payload, status, attempts, last_error)
-      values ('order', ${order.orderId}, 'OrderPlaced', ${JSON.stringify(order)}::jsonb, ${row.status},
+      values ('order', ${row.aggregateId ?? order.orderId}, 'OrderPlaced', ${JSON.stringify(order)}::jsonb, ${row.status},
               ${row.attempts ?? 0}, ${row.lastError ?? null})
       returning event_id::text as "eventId"`).pipe(Effect.map((rows) => rows[0]!.eventId))
 
