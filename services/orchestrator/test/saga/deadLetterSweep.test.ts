@@ -2,8 +2,11 @@ import { TestDatabase } from "@ecommerce/db/testing"
 import { rolePool } from "@ecommerce/http-kit/testing"
 import { expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
-import { ConfigProvider, Effect, Layer, Schedule } from "effect"
+import { OrderPlaced } from "@ecommerce/contracts"
+import { ConfigProvider, Effect, Layer, Schedule, Schema } from "effect"
+import { handToOperator } from "../../src/saga/Attention.ts"
 import { sweepDeadLettered } from "../../src/saga/DeadLetterSweep.ts"
+import { OrderPlacedSaga } from "../../src/sagas/OrderPlacedSaga.ts"
 import { Sagas } from "../../src/sagas/registry.ts"
 import { SagaWorkerLive } from "../../src/sagas/SagaWorkerLive.ts"
 import { makeFakeServices, reply } from "../saga-fixtures/FakeServices.ts"
@@ -59,8 +62,27 @@ layer(database(), { excludeTestServices: true })("dead-letter sweep", (it) => {
       expect((yield* sagaOf(finished.eventId)).state).toBe("completed")
       expect((yield* ledgerOf(finished.order.orderId))?.status).toBe("PENDING")
 
-      // Many replicas sweep: the state guard lets one of them park each saga, once.
-      expect(yield* Effect.all([sweepDeadLettered(Sagas), sweepDeadLettered(Sagas)], { concurrency: 2 })).toEqual([0, 0])
+      // Nothing left for a later sweep.
+      expect(yield* sweepDeadLettered(Sagas)).toBe(0)
+    }))
+
+  it.effect("two replicas that read the same dead-lettered saga: the state guard lets exactly one park it and move the ledger", () =>
+    Effect.gen(function*() {
+      const dead = yield* strandedSaga("dead")
+      const row = { id: dead.sagaId, context: Schema.encodeSync(OrderPlaced)(dead.order) }
+      const error = (replica: string) => ({
+        message: `parked by ${replica}`,
+        details: { saga: { id: dead.sagaId, type: "OrderPlaced", step: "capturePayment", state: "needs_attention" } }
+      })
+      // Both read the row before either writes (what concurrent sweeps do); then both hand it over.
+      const outcomes = yield* Effect.all(
+        [handToOperator(OrderPlacedSaga, row, error("a")), handToOperator(OrderPlacedSaga, row, error("b"))],
+        { concurrency: 2 }
+      )
+      expect(outcomes.filter((o) => o.parked)).toHaveLength(1)
+      const winner = outcomes[0]!.parked ? "a" : "b"
+      expect((yield* sagaOf(dead.eventId)).error).toMatchObject({ message: `parked by ${winner}` })
+      expect(yield* ledgerOf(dead.order.orderId)).toEqual({ status: "NEEDS_ATTENTION", reason: `parked by ${winner}` })
     }))
 })
 
@@ -79,7 +101,7 @@ layer(database(), { excludeTestServices: true })("dead-letter sweep beside the r
           Layer.provide(Layer.setConfigProvider(ConfigProvider.fromJson({
             DATABASE_URL: db.url,
             MAX_ATTEMPTS: "1",
-            HANDLER_TIMEOUT_MS: "300",
+            HANDLER_TIMEOUT_MS: "2000",
             SAGA_STEP_TIMEOUT_MS: "60000",
             SAGA_DEAD_LETTER_SWEEP_MS: "100"
           })))
@@ -98,6 +120,6 @@ layer(database(), { excludeTestServices: true })("dead-letter sweep beside the r
       expect(outbox?.status).toBe("dead")
       const saga = yield* sagaOf(row!.eventId)
       expect(saga).toMatchObject({ state: "needs_attention", error: { details: { saga: { step: "reserveStock" } } } })
-      expect(fake.calls.map((call) => call.endpoint)).toEqual(["POST /orders", "POST /reservations"])
+      expect(fake.calls.map((call) => call.endpoint)).toEqual(["GET /payments", "POST /orders", "POST /reservations"])
     }))
 })
