@@ -232,7 +232,29 @@ export class SagaRepo extends Effect.Service<SagaRepo>()("@ecommerce/orchestrato
         where id = ${input.sagaId} and state in ('running', 'compensating')
         returning 1`.pipe(Effect.map((rows) => rows.length === 1))
 
+    /**
+     * Deletes up to `batchSize` sagas that ended `completed` or `compensated` more than
+     * `retentionHours` ago, oldest first; their steps go with them (on delete cascade). Sagas that
+     * need attention are kept for the operator. The transaction-level advisory lock lets one
+     * replica prune at a time: the others get `false` from the try-lock and delete nothing. One
+     * statement, so the lock lasts one small batch.
+     */
+    const pruneFinished = (input: { readonly retentionHours: number; readonly batchSize: number }) =>
+      sql`
+        with lock as (select pg_try_advisory_xact_lock(hashtext('saga_retention')) as held),
+        doomed as (
+          select id from saga_instances
+          where state in ('completed', 'compensated')
+            and updated_at < now() - make_interval(hours => ${input.retentionHours})
+            and (select held from lock)
+          order by updated_at
+          limit ${input.batchSize}
+        )
+        delete from saga_instances i using doomed where i.id = doomed.id
+        returning 1`.pipe(Effect.map((rows) => rows.length))
+
     return {
+      pruneFinished,
       create,
       take,
       steps,

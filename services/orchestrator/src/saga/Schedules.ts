@@ -38,5 +38,11 @@ export const delayBefore = (policy: RetryPolicy, failedAttempts: number) =>
     return delays.length > failedAttempts ? Chunk.get(delays, failedAttempts - 1) : Option.none<Duration.Duration>()
   })
 
+/** Startup's database steps (deploy safety): 100 ms doubling to 2 s, jittered, within STARTUP_TIMEOUT_MS. */
+export const startupRetry = capped("100 millis", "2 seconds")
+
+/** Between two retention passes of one replica. */
+export const retentionSchedule = Schedule.spaced("1 minute")
+
 /** Between two passes of one replica's sweeps (dead-lettered sagas, stranded orders). */
 export const sweepSchedule = (everyMs: number) => Schedule.spaced(Duration.millis(everyMs))

@@ -5,7 +5,9 @@ import { startDeadLetterSweep } from "../saga/DeadLetterSweep.ts"
 import { checkDeploySafety } from "../saga/DeploySafety.ts"
 import { SagaHandlersLive } from "../saga/SagaHandlers.ts"
 import { SagaRepo } from "../saga/SagaRepo.ts"
+import { startRetention } from "../saga/Retention.ts"
 import { SagaSettings } from "../saga/SagaSettings.ts"
+import { retryAtStartup } from "../saga/Startup.ts"
 import { sweepSchedule } from "../saga/Schedules.ts"
 import { DownstreamLive } from "./Downstream.ts"
 import { LedgerRepo } from "./LedgerRepo.ts"
@@ -23,14 +25,19 @@ const startStrandedOrdersSweep = Effect.gen(function*() {
 }).pipe(Effect.annotateLogs({ saga_sweep: "stranded_orders" }))
 
 const BeforeTheWorker = Layer.scopedDiscard(
-  checkDeploySafety(Sagas).pipe(Effect.zipRight(startDeadLetterSweep(Sagas)), Effect.zipRight(startStrandedOrdersSweep))
+  retryAtStartup("deploy safety check", checkDeploySafety(Sagas)).pipe(
+    Effect.zipRight(startDeadLetterSweep(Sagas)),
+    Effect.zipRight(startStrandedOrdersSweep),
+    Effect.zipRight(startRetention)
+  )
 )
 
 /**
  * The worker with the sagas registered. Deploy safety is built before the worker, so a refused
  * start happens before anything is claimed; then the first sweep for sagas whose trigger event is
- * dead, which keeps running periodically beside the worker. Needs the three clients, a SqlClient,
- * DatabaseConfig.
+ * dead, which keeps running periodically beside the worker, and the retention of finished sagas.
+ * Deploy safety retries database errors within STARTUP_TIMEOUT_MS. Needs the three clients, a
+ * SqlClient, DatabaseConfig.
  */
 export const SagaWorkerLive = <E, R>(clients: Layer.Layer<OrdersClient | InventoryClient | PaymentsClient, E, R>) =>
   WorkerLive.pipe(

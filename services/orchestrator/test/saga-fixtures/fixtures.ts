@@ -31,6 +31,8 @@ export const testSettings = (overrides: Partial<SagaConfig> = {}): SagaConfig =>
   circuitCooldownMs: 1_000,
   deadLetterSweepMs: 30_000,
   unknownSteps: "refuse",
+  startupTimeoutMs: 5_000,
+  retentionHours: 168,
   ...overrides
 })
 
