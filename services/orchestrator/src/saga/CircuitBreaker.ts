@@ -1,4 +1,5 @@
-import { Cause, Clock, Effect, Exit, Option, Ref } from "effect"
+import { Cause, Clock, Effect, Exit, Metric, Option, Ref } from "effect"
+import { circuitState, circuitStateValue, circuitTransitions } from "./Metrics.ts"
 import { StepFailure } from "./StepFailure.ts"
 
 export interface CircuitSettings {
@@ -33,10 +34,21 @@ export const makeCircuitBreaker = (service: string, settings: CircuitSettings) =
   Effect.gen(function*() {
     const state = yield* Ref.make<State>({ _tag: "closed", failures: 0 })
 
+    const gauge = circuitState.pipe(Metric.tagged("downstream.service", service))
+    yield* Metric.set(gauge, circuitStateValue.closed)
     const changed = (from: State["_tag"], to: State["_tag"], why: string) =>
       from === to ? Effect.void : (to === "closed" ? Effect.logInfo : Effect.logWarning)(
         `circuit ${service}: ${from} -> ${to} (${why})`
-      ).pipe(Effect.annotateLogs({ circuit: service, circuit_state: to }))
+      ).pipe(
+        Effect.annotateLogs({ circuit: service, circuit_state: to }),
+        Effect.zipRight(Metric.set(gauge, circuitStateValue[to])),
+        Effect.zipRight(
+          Metric.update(
+            circuitTransitions.pipe(Metric.tagged("downstream.service", service), Metric.tagged("circuit.state", to)),
+            1
+          )
+        )
+      )
 
     const admit = (now: number) =>
       Ref.modify(state, (current): [Admission, State] => {

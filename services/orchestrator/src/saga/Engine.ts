@@ -1,6 +1,5 @@
-import { Headers, HttpTraceContext } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
-import { Clock, Effect, Option, ParseResult, Schema } from "effect"
+import { Clock, Effect, ParseResult, Schema } from "effect"
 import { randomUUID } from "node:crypto"
 import { HandlerError, makeHandler, type OutboxEvent } from "../outbox/EventHandler.ts"
 import { resumeSaga, type SagaEnv } from "./RunSaga.ts"
@@ -68,7 +67,7 @@ export const sagaHandler = <Ctx, CtxEncoded, Payload, R>(saga: SagaDefinition<Ct
             })
           )
         )
-        yield* resumeSaga(env, row, runToken, context)
+        yield* resumeSaga(env, row, runToken, context).pipe(Effect.annotateLogs({ "saga.id": row.id }))
       }).pipe(
         Effect.catchTags({
           SqlError: (error) =>
@@ -80,18 +79,10 @@ export const sagaHandler = <Ctx, CtxEncoded, Payload, R>(saga: SagaDefinition<Ct
           NoSuchElementException: () =>
             new HandlerError({ retryable: true, message: `saga ${saga.type}: saga row of event ${event.eventId} vanished` })
         }),
-        Effect.annotateLogs({ saga_type: saga.type, aggregate_id: event.aggregateId }),
-        Effect.withSpan("SagaEngine.run", {
-          attributes: { "saga.type": saga.type, "event.id": event.eventId },
-          ...Option.match(HttpTraceContext.fromHeaders(Headers.fromInput(stringHeaders(event.headers))), {
-            onNone: () => ({}),
-            onSome: (parent) => ({ parent })
-          })
-        })
+        Effect.annotateLogs({ "saga.type": saga.type, "order.id": event.aggregateId, "event.id": event.eventId }),
+        // A child of the worker's `outbox.process` span, which continues or links the producer's trace.
+        Effect.withSpan(`saga.${saga.type}`, { attributes: { "order.id": event.aggregateId, "event.id": event.eventId } })
       )
 
     return makeHandler(saga.eventType, saga.payload, run)
   })
-
-const stringHeaders = (headers: Readonly<Record<string, unknown>>): Record<string, string> =>
-  Object.fromEntries(Object.entries(headers).filter((entry): entry is [string, string] => typeof entry[1] === "string"))

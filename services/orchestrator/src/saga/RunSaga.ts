@@ -1,5 +1,6 @@
 import type { SqlClient } from "@effect/sql"
-import { type Context, Effect, Either, Option, Schema } from "effect"
+import { Clock, type Context, Effect, Either, Metric, Option, Schema } from "effect"
+import { sagaDuration, sagaFinished, sagaStarted } from "./Metrics.ts"
 import { Park } from "../outbox/EventHandler.ts"
 import { logKey, runStep, type SagaRun, type StepResult } from "./RunStep.ts"
 import {
@@ -69,6 +70,21 @@ export interface SagaEnv<Ctx, CtxEncoded, Payload, R> {
 
 const decodeError = Schema.decodeUnknown(SagaErrorRecordSchema)
 
+/** A saga reached its end state: the outcome metrics, and one log line with outcome and duration. */
+const finished = (type: string, row: InstanceRow, state: EndState, error: SagaErrorRecord | undefined) =>
+  Effect.gen(function*() {
+    const durationMs = Math.max(0, (yield* Clock.currentTimeMillis) - row.created_ms)
+    const tagged = <M extends Metric.Metric<any, any, any>>(metric: M) => // eslint-disable-line @typescript-eslint/no-explicit-any
+      metric.pipe(Metric.tagged("saga.type", type), Metric.tagged("saga.outcome", state)) as M
+    yield* Metric.update(tagged(sagaFinished), 1)
+    yield* Metric.update(tagged(sagaDuration), durationMs)
+    yield* Effect.annotateCurrentSpan({ "saga.state": state })
+    const line = `saga ${state} after ${durationMs} ms${error === undefined ? "" : `: ${error.message}`}`
+    yield* (state === "needs_attention" ? Effect.logError(line) : Effect.logInfo(line)).pipe(
+      Effect.annotateLogs({ "saga.outcome": state, "saga.duration_ms": durationMs, ...(error === undefined ? {} : { error }) })
+    )
+  })
+
 /**
  * Runs a taken saga from where its log stands to an end state: forward while `running`, then
  * (backward recovery) compensation in reverse order of completion; the end state and the saga's
@@ -86,6 +102,7 @@ export const resumeSaga = <Ctx, CtxEncoded, Payload, R>(
     const sagaId = row.id
     const run: SagaRun<Ctx, R> = {
       sagaId,
+      sagaType: saga.type,
       aggregateId: row.aggregate_id,
       runToken,
       deadlineMs: row.deadline_ms,
@@ -96,6 +113,7 @@ export const resumeSaga = <Ctx, CtxEncoded, Payload, R>(
       log: new Map((yield* repo.steps(sagaId)).map((r) => [logKey(r.step, r.phase), r])),
       encodeContext: Schema.encode(saga.context)
     }
+    if (row.state === "running" && run.log.size === 0) yield* Metric.update(sagaStarted.pipe(Metric.tagged("saga.type", saga.type)), 1)
     let context = initial
     const errorRecord = (step: string, state: string, failure: StepFailure): SagaErrorRecord => ({
       message: failure.message,
@@ -134,13 +152,7 @@ export const resumeSaga = <Ctx, CtxEncoded, Payload, R>(
           repo.finish({ sagaId, runToken, state, error }),
           saga.finish(context, error === undefined ? { state } : { state, error }).pipe(Effect.provide(services))
         )
-      ).pipe(
-        Effect.zipRight(
-          state === "needs_attention" && error !== undefined
-            ? Effect.logError(`saga needs attention: ${error.message}`).pipe(Effect.annotateLogs({ error }))
-            : Effect.logInfo(`saga ${state}${error === undefined ? "" : `: ${error.message}`}`)
-        )
-      )
+      ).pipe(Effect.zipRight(finished(saga.type, row, state, error)))
 
     let reason: SagaErrorRecord | undefined = undefined
     if (row.state === "compensating" && row.error !== null) {

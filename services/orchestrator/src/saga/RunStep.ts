@@ -1,5 +1,6 @@
-import { Cause, Clock, type Context, Duration, Effect, Exit, Option, type ParseResult } from "effect"
+import { Cause, Clock, type Context, Duration, Effect, Exit, Metric, MetricLabel, Option, type ParseResult } from "effect"
 import { Park } from "../outbox/EventHandler.ts"
+import { stepDuration, stepRetries } from "./Metrics.ts"
 import { idempotencyKey, type Phase, type Step } from "./Saga.ts"
 import type { SagaConfig } from "./SagaConfig.ts"
 import type { SagaRepo, StepRef, StepRow, StepStatus } from "./SagaRepo.ts"
@@ -17,6 +18,7 @@ export const logKey = (step: string, phase: Phase) => `${step}/${phase}`
 /** What one run of a saga shares with each of its steps. */
 export interface SagaRun<Ctx, R> {
   readonly sagaId: string
+  readonly sagaType: string
   readonly aggregateId: string
   readonly runToken: string
   readonly deadlineMs: number
@@ -82,10 +84,12 @@ const callOnce = <Ctx, R>(
   step: Step<Ctx, R>,
   phase: Phase,
   call: NonNullable<Step<Ctx, R>["compensation"]> | Step<Ctx, R>["action"],
-  context: Ctx
+  context: Ctx,
+  attempt: number
 ) => {
   const timeoutMs = Duration.toMillis(step.timeout ?? Duration.millis(run.settings.stepTimeoutMs))
-  return call({ sagaId: run.sagaId, aggregateId: run.aggregateId, context, idempotencyKey: idempotencyKey(run.sagaId, step.name, phase) }).pipe(
+  const key = idempotencyKey(run.sagaId, step.name, phase)
+  return call({ sagaId: run.sagaId, aggregateId: run.aggregateId, context, idempotencyKey: key }).pipe(
     Effect.timeoutFail({
       duration: Duration.millis(timeoutMs),
       onTimeout: () =>
@@ -97,9 +101,50 @@ const callOnce = <Ctx, R>(
         })
     }),
     Effect.provide(run.services),
-    Effect.exit
+    Effect.exit,
+    Effect.timed,
+    Effect.tap(([elapsed, exit]) => {
+      const outcome = stepOutcome(exit)
+      const tags = { "saga.type": run.sagaType, "saga.step": step.name, "saga.phase": phaseTag(phase) }
+      return Effect.zipRight(
+        Effect.annotateCurrentSpan({ "saga.step.outcome": outcome }),
+        Metric.update(
+          Metric.taggedWithLabels(stepDuration, labels({ ...tags, "saga.step.outcome": outcome })),
+          Duration.toMillis(elapsed)
+        )
+      )
+    }),
+    Effect.map(([, exit]) => exit),
+    Effect.withSpan(`saga.${phase === "forward" ? "step" : "compensate"}.${step.name}`, {
+      attributes: {
+        "saga.step.attempt": attempt,
+        "idempotency.key": key,
+        ...(step.service === undefined ? {} : { "downstream.service": step.service })
+      }
+    })
   )
 }
+
+const phaseTag = (phase: Phase) => phase === "forward" ? "forward" : "compensate"
+
+const labels = (tags: Record<string, string>) => Object.entries(tags).map(([k, v]) => MetricLabel.make(k, v))
+
+/** `saga.step.outcome`: succeeded, rejected (applied nothing), unknown (may be applied), transient. */
+const stepOutcome = (exit: Exit.Exit<unknown, StepFailure>) =>
+  Exit.match(exit, {
+    onSuccess: () => "succeeded",
+    onFailure: (cause) =>
+      Option.match(Cause.failureOption(cause), {
+        onNone: () => "unknown",
+        onSome: (f) => f.kind === "transient" ? "transient" : f.unknownOutcome ? "unknown" : "rejected"
+      })
+  })
+
+/** A retry wait or a park, as an event on the current span. */
+const spanEvent = (name: string, attributes: Record<string, unknown>) =>
+  Effect.flatMap(Clock.currentTimeNanos, (now) =>
+    Effect.flatMap(Effect.option(Effect.currentSpan), (span) =>
+      Effect.sync(() => Option.map(span, (s) => s.event(name, now, attributes)))))
 
 const deadlinePassed = (run: SagaRun<unknown, unknown>, step: string, unknownOutcome: boolean) =>
   new StepFailure({
@@ -171,7 +216,16 @@ export const runStep = <Ctx, R>(
       }
       yield* run.repo.startAttempt({ ...ref, attempt: state.attempts + 1 })
       state = { ...state, status: "running", attempts: state.attempts + 1 }
-      const exit = yield* callOnce(run, step, phase, call, context)
+      if (state.attempts > 1) {
+        yield* Metric.update(
+          Metric.taggedWithLabels(
+            stepRetries,
+            labels({ "saga.type": run.sagaType, "saga.step": step.name, "saga.phase": phaseTag(phase) })
+          ),
+          1
+        )
+      }
+      const exit = yield* callOnce(run, step, phase, call, context, state.attempts)
       if (Exit.isSuccess(exit)) {
         const produced = exit.value === undefined ? Option.none<Ctx>() : Option.some(exit.value as Ctx)
         if (Option.isSome(produced) && !mayChangeContext) {
@@ -206,13 +260,16 @@ export const runStep = <Ctx, R>(
       yield* record({ ...state, status: "waiting", error: failure.message })
       let delayMs = Math.max(Duration.toMillis(delay.value), failure.retryAfterMs ?? 0)
       if (mustMeetDeadline) delayMs = Math.min(delayMs, Math.max(0, run.deadlineMs - (yield* Clock.currentTimeMillis)))
+      const wait = { "saga.step": step.name, "saga.phase": phase, "retry.delay_ms": delayMs, "error": failure.message }
       if (delayMs > run.settings.inlineRetryMaxMs) {
+        yield* spanEvent("saga.park", wait)
         return yield* new Park({
           delayMs: Math.ceil(delayMs),
           reason: `saga ${run.sagaId} waits ${Math.ceil(delayMs)} ms before attempt ${attempts + 1} of ` +
             `${step.name}/${phase}: ${failure.message}`
         })
       }
+      yield* spanEvent("saga.retry_wait", wait)
       yield* Effect.sleep(Duration.millis(delayMs))
     }
   })

@@ -24,6 +24,8 @@ export interface Step<Ctx, R> {
   readonly compensation?: (input: StepInput<Ctx>) => Effect.Effect<void, StepFailure, R>
   readonly retry?: RetryPolicy
   readonly compensationRetry?: RetryPolicy
+  /** The downstream service the step calls, for its span's `downstream.service`. */
+  readonly service?: string
   /** Per-call timeout; SAGA_STEP_TIMEOUT_MS when absent. */
   readonly timeout?: Duration.DurationInput
 }

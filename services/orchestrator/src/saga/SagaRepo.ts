@@ -11,7 +11,8 @@ const InstanceRow = Schema.Struct({
   current_step: Schema.NullOr(Schema.String),
   context: Schema.Unknown,
   error: Schema.Unknown,
-  deadline_ms: Schema.Number
+  deadline_ms: Schema.Number,
+  created_ms: Schema.Number
 })
 export type InstanceRow = typeof InstanceRow.Type
 
@@ -98,7 +99,8 @@ export class SagaRepo extends Effect.Service<SagaRepo>()("@ecommerce/orchestrato
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
     const instanceColumns = sql`id::text as id, saga_type, state, aggregate_id, current_step, context, error,
-      (extract(epoch from deadline_at) * 1000)::float8 as deadline_ms`
+      (extract(epoch from deadline_at) * 1000)::float8 as deadline_ms,
+      (extract(epoch from created_at) * 1000)::float8 as created_ms`
     const inFlightRun = (ref: RunRef) =>
       sql`id = ${ref.sagaId} and run_token = ${ref.runToken} and state in ('running', 'compensating')`
 

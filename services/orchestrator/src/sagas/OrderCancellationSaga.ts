@@ -63,6 +63,7 @@ export const OrderCancellationSaga: SagaDefinition<
     }),
     cancellationStep({
       name: "cancelOrder",
+      service: "orders",
       action: ({ context, idempotencyKey }) =>
         whenCancelling(
           context,
@@ -78,6 +79,7 @@ export const OrderCancellationSaga: SagaDefinition<
     }),
     cancellationStep({
       name: "releaseStock",
+      service: "inventory",
       action: ({ context, idempotencyKey }) =>
         whenCancelling(
           context,
@@ -92,6 +94,7 @@ export const OrderCancellationSaga: SagaDefinition<
     }),
     cancellationStep({
       name: "refundPayment",
+      service: "payments",
       action: ({ context, idempotencyKey }) =>
         whenCancelling(
           context,

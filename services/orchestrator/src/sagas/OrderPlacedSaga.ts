@@ -40,6 +40,7 @@ export const OrderPlacedSaga: SagaDefinition<OrderPlaced, typeof OrderPlaced.Enc
   units: [
     orderStep({
       name: "authorization",
+      service: "payments",
       action: () => Effect.void,
       compensation: ({ context, idempotencyKey }) =>
         Effect.flatMap(Downstream, (d) =>
@@ -61,6 +62,7 @@ export const OrderPlacedSaga: SagaDefinition<OrderPlaced, typeof OrderPlaced.Enc
     }),
     orderStep({
       name: "verifyOrder",
+      service: "payments",
       // Before any effect: the event must agree with its ledger row, its aggregate and its authorization.
       action: ({ aggregateId, context }) =>
         Effect.gen(function*() {
@@ -77,6 +79,7 @@ export const OrderPlacedSaga: SagaDefinition<OrderPlaced, typeof OrderPlaced.Enc
     }),
     orderStep({
       name: "createOrder",
+      service: "orders",
       action: ({ context, idempotencyKey }) =>
         Effect.flatMap(Downstream, (d) =>
           d.orders((client) =>
@@ -103,6 +106,7 @@ export const OrderPlacedSaga: SagaDefinition<OrderPlaced, typeof OrderPlaced.Enc
     }),
     orderStep({
       name: "reserveStock",
+      service: "inventory",
       action: ({ context, idempotencyKey }) =>
         Effect.flatMap(Downstream, (d) =>
           d.inventory((client) =>
@@ -128,6 +132,7 @@ export const OrderPlacedSaga: SagaDefinition<OrderPlaced, typeof OrderPlaced.Enc
     }),
     orderStep({
       name: "capturePayment",
+      service: "payments",
       action: ({ context, idempotencyKey }) =>
         Effect.flatMap(Downstream, (d) =>
           d.payments((client) =>
@@ -152,6 +157,7 @@ export const OrderPlacedSaga: SagaDefinition<OrderPlaced, typeof OrderPlaced.Enc
     }),
     orderStep({
       name: "confirmOrder",
+      service: "orders",
       action: ({ context, idempotencyKey }) =>
         Effect.flatMap(Downstream, (d) =>
           d.orders((client) =>

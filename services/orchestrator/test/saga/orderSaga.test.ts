@@ -1,7 +1,8 @@
 import { expect, layer } from "@effect/vitest"
 import type { OrderPlaced } from "@ecommerce/contracts"
 import { SqlClient } from "@effect/sql"
-import { Cause, Effect, Exit, Fiber, Layer, Option, Schedule, TestContext } from "effect"
+import { Cause, Effect, Exit, Fiber, Layer, Metric, Option, Schedule, TestContext } from "effect"
+import { sagaFinished } from "../../src/saga/Metrics.ts"
 import { randomUUID } from "node:crypto"
 import type { EventHandler, OutboxEvent } from "../../src/outbox/EventHandler.ts"
 import { sagaHandler } from "../../src/saga/Engine.ts"
@@ -107,6 +108,8 @@ layer(EngineDatabase(), { excludeTestServices: true })(
         expect(run.parks).toBe(0)
         expect(run.ledger).toEqual({ status: "CONFIRMED", reason: null })
         expect(run.saga.state).toBe("completed")
+        const completed = sagaFinished.pipe(Metric.tagged("saga.type", "OrderPlaced"), Metric.tagged("saga.outcome", "completed"))
+        expect((yield* Metric.value(completed)).count).toBeGreaterThanOrEqual(1)
         const log = yield* stepLogOf(run.saga.id)
         expect(log.map((r) => [r.step, r.phase, r.status, r.attempts])).toEqual([
           ["authorization", "forward", "succeeded", 1],
