@@ -20,6 +20,12 @@ export class OrderPlaced extends Schema.Class<OrderPlaced>("OrderPlaced")({
   static readonly eventType = "OrderPlaced"
 }
 
+/**
+ * The customer's reason, bounded as `CancelOrder.reason` (the orders contract it feeds) is: at most
+ * 500 characters. It may be empty (the saga then sends its own wording), unlike CancelOrder's.
+ */
+export const CancellationReason = Schema.String.pipe(Schema.maxLength(500))
+
 /** A customer asked to cancel; carries the same order data so the saga needs no lookup. */
 export class OrderCancellationRequested extends Schema.Class<OrderCancellationRequested>("OrderCancellationRequested")({
   orderId: OrderId,
@@ -28,7 +34,7 @@ export class OrderCancellationRequested extends Schema.Class<OrderCancellationRe
   amount: MinorUnits,
   currency: Currency,
   authorizationId: AuthorizationId,
-  reason: Schema.String
+  reason: CancellationReason
 }) {
   static readonly eventType = "OrderCancellationRequested"
 }

@@ -1,7 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import { Effect, Option, Schema } from "effect"
 import type { AnySaga, SagaErrorRecord } from "./Saga.ts"
-import { makeSagaRepo } from "./SagaRepo.ts"
+import { SagaRepo } from "./SagaRepo.ts"
 
 /**
  * Hands an in-flight saga to an operator: `needs_attention` with the error, and the saga's own
@@ -12,16 +12,19 @@ import { makeSagaRepo } from "./SagaRepo.ts"
  * operator (the returned flag says so).
  */
 export const handToOperator = <R>(
-  sql: SqlClient.SqlClient,
   saga: AnySaga<R> | undefined,
   row: { readonly id: string; readonly context: unknown },
   error: SagaErrorRecord
 ) =>
-  sql.withTransaction(Effect.gen(function*() {
-    const parked = yield* makeSagaRepo(sql).parkForAttention(row.id, error)
-    if (!parked) return { parked, ledgerUpdated: false }
-    const context = saga === undefined ? Option.none() : yield* Effect.option(Schema.decodeUnknown(saga.context)(row.context))
-    if (saga === undefined || Option.isNone(context)) return { parked, ledgerUpdated: false }
-    yield* saga.finish(context.value, { state: "needs_attention", error }).pipe(Effect.provideService(SqlClient.SqlClient, sql))
-    return { parked, ledgerUpdated: true }
-  }))
+  Effect.gen(function*() {
+    const sql = yield* SqlClient.SqlClient
+    const repo = yield* SagaRepo
+    return yield* sql.withTransaction(Effect.gen(function*() {
+      const parked = yield* repo.parkForAttention({ sagaId: row.id, error })
+      if (!parked) return { parked, ledgerUpdated: false }
+      const context = saga === undefined ? Option.none() : yield* Effect.option(Schema.decodeUnknown(saga.context)(row.context))
+      if (saga === undefined || Option.isNone(context)) return { parked, ledgerUpdated: false }
+      yield* saga.finish(context.value, { state: "needs_attention", error })
+      return { parked, ledgerUpdated: true }
+    }))
+  })

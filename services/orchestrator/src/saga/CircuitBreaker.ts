@@ -1,4 +1,5 @@
-import { Clock, Effect, Ref } from "effect"
+import { Cause, Clock, Effect, Exit, Metric, Option, Ref } from "effect"
+import { circuitState, circuitStateValue, circuitTransitions } from "./Metrics.ts"
 import { StepFailure } from "./StepFailure.ts"
 
 export interface CircuitSettings {
@@ -33,10 +34,21 @@ export const makeCircuitBreaker = (service: string, settings: CircuitSettings) =
   Effect.gen(function*() {
     const state = yield* Ref.make<State>({ _tag: "closed", failures: 0 })
 
+    const gauge = circuitState.pipe(Metric.tagged("downstream.service", service))
+    yield* Metric.set(gauge, circuitStateValue.closed)
     const changed = (from: State["_tag"], to: State["_tag"], why: string) =>
       from === to ? Effect.void : (to === "closed" ? Effect.logInfo : Effect.logWarning)(
         `circuit ${service}: ${from} -> ${to} (${why})`
-      ).pipe(Effect.annotateLogs({ circuit: service, circuit_state: to }))
+      ).pipe(
+        Effect.annotateLogs({ circuit: service, circuit_state: to }),
+        Effect.zipRight(Metric.set(gauge, circuitStateValue[to])),
+        Effect.zipRight(
+          Metric.update(
+            circuitTransitions.pipe(Metric.tagged("downstream.service", service), Metric.tagged("circuit.state", to)),
+            1
+          )
+        )
+      )
 
     const admit = (now: number) =>
       Ref.modify(state, (current): [Admission, State] => {
@@ -88,15 +100,26 @@ export const makeCircuitBreaker = (service: string, settings: CircuitSettings) =
           })
         }
         if (admission.trial) yield* changed("open", "half_open", "cool-down over; one trial call")
+        // Every end of the call decides, not only its typed failures: a defect or an interrupt of
+        // the trial call must not leave the circuit half-open for ever (every later call refused).
+        // The engine's per-call timeout interrupts a call that hangs, the commonest sign of a sick
+        // service, so an interrupt counts as a transient failure. A defect is a bug on our side,
+        // not news about the service: it leaves a closed circuit alone, and re-opens a half-open
+        // one for a cool-down, after which another trial decides.
         return yield* call.pipe(
-          Effect.tapBoth({
-            onFailure: (failure) => record(failure.kind === "transient"),
-            onSuccess: () => record(false)
-          }),
-          // The engine's per-call timeout interrupts a call that hangs: the commonest sign of a sick
-          // service, so it counts as a transient failure (and an interrupted trial re-opens the circuit
-          // for a full cool-down rather than leaving it half-open for ever).
-          Effect.onInterrupt(() => record(true))
+          Effect.onExit((exit) =>
+            Exit.match(exit, {
+              onSuccess: () => record(false),
+              onFailure: (cause) =>
+                Option.match(Cause.failureOption(cause), {
+                  onSome: (failure) => record(failure.kind === "transient"),
+                  onNone: () =>
+                    Cause.isInterruptedOnly(cause) || admission.trial
+                      ? record(true)
+                      : Effect.void
+                })
+            })
+          )
         )
       })
 

@@ -1,12 +1,9 @@
-import { SqlClient } from "@effect/sql"
-import { Duration, Effect, Schedule } from "effect"
+import { Effect } from "effect"
 import { handToOperator } from "./Attention.ts"
 import type { AnySaga, SagaErrorRecord } from "./Saga.ts"
-import { makeSagaRepo } from "./SagaRepo.ts"
+import { SagaRepo } from "./SagaRepo.ts"
 import { SagaSettings } from "./SagaSettings.ts"
-
-/** Between two sweeps of one replica: SAGA_DEAD_LETTER_SWEEP_MS (30 s by default). */
-export const deadLetterSweepSchedule = (everyMs: number) => Schedule.spaced(Duration.millis(everyMs))
+import { sweepSchedule } from "./Schedules.ts"
 
 /**
  * A saga lives in the handler of its trigger event. When the worker dead-letters that event
@@ -18,10 +15,10 @@ export const deadLetterSweepSchedule = (everyMs: number) => Schedule.spaced(Dura
  */
 export const sweepDeadLettered = <R>(sagas: ReadonlyArray<AnySaga<R>>) =>
   Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
+    const repo = yield* SagaRepo
     const known = new Map(sagas.map((saga) => [saga.type, saga]))
     let parked = 0
-    for (const row of yield* makeSagaRepo(sql).deadLettered) {
+    for (const row of yield* repo.deadLettered) {
       const step = row.current_step ?? "start"
       const error: SagaErrorRecord = {
         message: `its event ${row.event_id} was dead-lettered: ${row.last_error ?? "no error recorded"}; ` +
@@ -31,7 +28,7 @@ export const sweepDeadLettered = <R>(sagas: ReadonlyArray<AnySaga<R>>) =>
           errorTag: "EventDeadLettered"
         }
       }
-      const outcome = yield* handToOperator(sql, known.get(row.saga_type), row, error)
+      const outcome = yield* handToOperator(known.get(row.saga_type), row, error)
       if (!outcome.parked) continue
       parked++
       yield* Effect.logError(
@@ -53,5 +50,5 @@ export const startDeadLetterSweep = <R>(sagas: ReadonlyArray<AnySaga<R>>) =>
       Effect.catchAllCause((cause) => Effect.logWarning("dead-letter sweep failed; the next one retries", cause))
     )
     yield* pass
-    yield* Effect.forkScoped(Effect.repeat(pass, deadLetterSweepSchedule(settings.deadLetterSweepMs)))
+    yield* Effect.forkScoped(Effect.repeat(pass, sweepSchedule(settings.deadLetterSweepMs)))
   }).pipe(Effect.annotateLogs({ saga_sweep: "dead_letters" }))

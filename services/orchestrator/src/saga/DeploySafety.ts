@@ -1,8 +1,7 @@
-import { SqlClient } from "@effect/sql"
 import { Data, Effect } from "effect"
 import { handToOperator } from "./Attention.ts"
 import { type AnySaga, type SagaErrorRecord, stepsOf } from "./Saga.ts"
-import { makeSagaRepo } from "./SagaRepo.ts"
+import { SagaRepo } from "./SagaRepo.ts"
 import { SagaSettings } from "./SagaSettings.ts"
 
 export class UnknownSagaSteps extends Data.TaggedError("UnknownSagaSteps")<{ readonly message: string }> {}
@@ -16,8 +15,7 @@ export class UnknownSagaSteps extends Data.TaggedError("UnknownSagaSteps")<{ rea
 export const checkDeploySafety = <R>(sagas: ReadonlyArray<AnySaga<R>>) =>
   Effect.gen(function*() {
     const settings = yield* SagaSettings
-    const sql = yield* SqlClient.SqlClient
-    const repo = makeSagaRepo(sql)
+    const repo = yield* SagaRepo
     const known = new Map(sagas.map((saga) => [saga.type, { saga, steps: new Set(stepsOf(saga.units).map((s) => s.name)) }]))
     const stranded = (yield* repo.inFlight).flatMap((row) => {
       const definition = known.get(row.saga_type)
@@ -39,7 +37,7 @@ export const checkDeploySafety = <R>(sagas: ReadonlyArray<AnySaga<R>>) =>
         message: `parked at startup: this code does not define ${unknown.join(", ")}`,
         details: { saga: { id: row.id, type: row.saga_type, step: row.current_step ?? "", state: "needs_attention" } }
       }
-      yield* handToOperator(sql, known.get(row.saga_type)?.saga, row, error)
+      yield* handToOperator(known.get(row.saga_type)?.saga, row, error)
       yield* Effect.logError(error.message).pipe(Effect.annotateLogs({ error }))
     }
   }).pipe(Effect.withSpan("SagaEngine.checkDeploySafety"))

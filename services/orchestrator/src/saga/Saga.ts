@@ -1,7 +1,6 @@
 import { type Duration, type Effect, Schema } from "effect"
-import type { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
-import type { RetryPolicy } from "./Retry.ts"
+import type { RetryPolicy } from "./Schedules.ts"
 import type { StepFailure } from "./StepFailure.ts"
 
 export type Phase = "forward" | "compensation"
@@ -9,6 +8,8 @@ export type Phase = "forward" | "compensation"
 /** What a step's action or compensation receives. */
 export interface StepInput<Ctx> {
   readonly sagaId: string
+  /** The trigger event's `aggregate_id`, for sagas that check it against their payload. */
+  readonly aggregateId: string
   readonly context: Ctx
   /** `<sagaId>:<step>:<phase>`: the same on every retry and after a crash, so a call applies once. */
   readonly idempotencyKey: string
@@ -23,20 +24,35 @@ export interface Step<Ctx, R> {
   readonly compensation?: (input: StepInput<Ctx>) => Effect.Effect<void, StepFailure, R>
   readonly retry?: RetryPolicy
   readonly compensationRetry?: RetryPolicy
+  /** The downstream service the step calls, for its span's `downstream.service`. */
+  readonly service?: string
   /** Per-call timeout; SAGA_STEP_TIMEOUT_MS when absent. */
   readonly timeout?: Duration.DurationInput
+}
+
+/**
+ * A member of a parallel group. It may not change the context: members run concurrently from the
+ * same context, so there is no order in which their changes could be applied that every run
+ * agrees on. The type says so; the engine also refuses (fails the step) a member that returns a
+ * context anyway, before anything is stored.
+ */
+export interface ParallelMember<Ctx, R> extends Step<Ctx, R> {
+  readonly action: (input: StepInput<Ctx>) => Effect.Effect<void, StepFailure, R>
 }
 
 /** Steps run together; if one fails, the completed ones (and any of unknown outcome) are compensated. */
 export interface Parallel<Ctx, R> {
   readonly _tag: "Parallel"
-  readonly steps: ReadonlyArray<Step<Ctx, R>>
+  readonly steps: ReadonlyArray<ParallelMember<Ctx, R>>
 }
 
 export type Unit<Ctx, R> = Step<Ctx, R> | Parallel<Ctx, R>
 
 export const step = <Ctx, R>(definition: Omit<Step<Ctx, R>, "_tag">): Step<Ctx, R> => ({ _tag: "Step", ...definition })
-export const parallel = <Ctx, R>(...steps: ReadonlyArray<Step<Ctx, R>>): Parallel<Ctx, R> => ({ _tag: "Parallel", steps })
+export const parallel = <Ctx, R>(...steps: ReadonlyArray<ParallelMember<Ctx, R>>): Parallel<Ctx, R> => ({
+  _tag: "Parallel",
+  steps
+})
 
 export type EndState = "completed" | "compensated" | "needs_attention"
 
@@ -45,7 +61,9 @@ export const SagaErrorRecordSchema = Schema.Struct({
   message: Schema.String,
   details: Schema.Struct({
     saga: Schema.Struct({ id: Schema.String, type: Schema.String, step: Schema.String, state: Schema.String }),
-    errorTag: Schema.optional(Schema.String)
+    errorTag: Schema.optional(Schema.String),
+    /** The saga refused its event (see StepFailure.refusal): compensated, then handed to an operator. */
+    refused: Schema.optional(Schema.Boolean)
   })
 })
 export type SagaErrorRecord = typeof SagaErrorRecordSchema.Type
@@ -71,7 +89,7 @@ export interface SagaDefinition<Ctx, CtxEncoded, Payload, R> {
   readonly recovery?: "backward" | "forward"
   readonly units: ReadonlyArray<Unit<Ctx, R>>
   /** Runs in the transaction that records the end state (e.g. the ledger update). */
-  readonly finish: (context: Ctx, outcome: Outcome) => Effect.Effect<void, SqlError, SqlClient.SqlClient>
+  readonly finish: (context: Ctx, outcome: Outcome) => Effect.Effect<void, SqlError, R>
 }
 
 /** Sagas of any context and payload (each definition is invariant in them), needing R. */

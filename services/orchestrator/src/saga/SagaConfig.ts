@@ -13,6 +13,10 @@ export const SagaConfig = Config.all({
   circuitCooldownMs: positiveInteger("CIRCUIT_COOLDOWN_MS", 10_000),
   /** How often each replica looks for in-flight sagas whose trigger event the worker dead-lettered. */
   deadLetterSweepMs: positiveInteger("SAGA_DEAD_LETTER_SWEEP_MS", 30_000),
+  /** The worker's setting: how long startup keeps retrying database steps (deploy safety here). */
+  startupTimeoutMs: positiveInteger("STARTUP_TIMEOUT_MS", 30_000),
+  /** Completed and compensated sagas (with their steps) are deleted this long after they ended. */
+  retentionHours: positiveInteger("SAGA_RETENTION_HOURS", 168),
   /** In-flight sagas at a step this code does not define: refuse to start, or park them. */
   unknownSteps: Config.literal("refuse", "park")("SAGA_UNKNOWN_STEPS").pipe(Config.withDefault("refuse" as const))
 })

@@ -20,5 +20,11 @@ export class StepFailure extends Data.TaggedError("StepFailure")<{
    * attempt, so it spends none of the step's retry budget; the saga deadline still bounds the wait.
    */
   readonly notAttempted?: boolean
+  /**
+   * The saga must not go on with this event (its data does not match what it claims): it
+   * compensates what it did, then ends `needs_attention` rather than `compensated`, so an operator
+   * reads the reason instead of the order passing for an ordinary cancellation.
+   */
+  readonly refusal?: boolean
   readonly cause?: unknown
 }> {}

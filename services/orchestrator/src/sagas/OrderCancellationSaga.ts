@@ -1,10 +1,9 @@
 import { CancelOrder, IdempotencyKey, OrderCancellationRequested } from "@ecommerce/contracts"
-import type { SqlClient } from "@effect/sql"
 import { Effect, Schema } from "effect"
 import { type SagaDefinition, type Step, step } from "../saga/Saga.ts"
 import { StepFailure } from "../saga/StepFailure.ts"
 import { Downstream } from "./Downstream.ts"
-import { ledgerStatus, settleCancellation } from "./Ledger.ts"
+import { LedgerRepo } from "./LedgerRepo.ts"
 
 const key = (value: string) => IdempotencyKey.make(value)
 
@@ -15,8 +14,11 @@ export const CancellationContext = Schema.Struct({
 })
 export type CancellationContext = typeof CancellationContext.Type
 
-const cancellationStep = (definition: Omit<Step<CancellationContext, Downstream | SqlClient.SqlClient>, "_tag">) =>
+const cancellationStep = (definition: Omit<Step<CancellationContext, Downstream | LedgerRepo>, "_tag">) =>
   step(definition)
+
+const customerReason = (context: CancellationContext) =>
+  context.request.reason.length > 0 ? context.request.reason : "cancelled by the customer"
 
 const whenCancelling = <E, R>(context: CancellationContext, effect: Effect.Effect<void, E, R>) =>
   context.plan === "cancel" ? effect : Effect.void
@@ -31,7 +33,7 @@ export const OrderCancellationSaga: SagaDefinition<
   CancellationContext,
   typeof CancellationContext.Encoded,
   OrderCancellationRequested,
-  Downstream | SqlClient.SqlClient
+  Downstream | LedgerRepo
 > = {
   type: "OrderCancellationRequested",
   eventType: OrderCancellationRequested.eventType,
@@ -43,7 +45,7 @@ export const OrderCancellationSaga: SagaDefinition<
     cancellationStep({
       name: "checkOrder",
       action: ({ context }) =>
-        ledgerStatus(context.request.orderId).pipe(
+        Effect.flatMap(LedgerRepo, (ledger) => ledger.status(context.request.orderId)).pipe(
           Effect.orDie,
           Effect.flatMap((status): Effect.Effect<CancellationContext, StepFailure> => {
             if (status === "CONFIRMED") return Effect.succeed({ ...context, plan: "cancel" })
@@ -61,6 +63,7 @@ export const OrderCancellationSaga: SagaDefinition<
     }),
     cancellationStep({
       name: "cancelOrder",
+      service: "orders",
       action: ({ context, idempotencyKey }) =>
         whenCancelling(
           context,
@@ -69,13 +72,14 @@ export const OrderCancellationSaga: SagaDefinition<
               client.orders.cancel({
                 path: { order_id: context.request.orderId },
                 headers: { "idempotency-key": key(idempotencyKey) },
-                payload: new CancelOrder({ reason: context.request.reason.length > 0 ? context.request.reason : "cancelled by the customer" })
+                payload: new CancelOrder({ reason: customerReason(context) })
               })
             )).pipe(Effect.asVoid)
         )
     }),
     cancellationStep({
       name: "releaseStock",
+      service: "inventory",
       action: ({ context, idempotencyKey }) =>
         whenCancelling(
           context,
@@ -90,6 +94,7 @@ export const OrderCancellationSaga: SagaDefinition<
     }),
     cancellationStep({
       name: "refundPayment",
+      service: "payments",
       action: ({ context, idempotencyKey }) =>
         whenCancelling(
           context,
@@ -115,12 +120,14 @@ export const OrderCancellationSaga: SagaDefinition<
         )
     })
   ],
-  finish: (context, outcome) => {
-    if (outcome.state === "needs_attention") {
-      return settleCancellation(context.request.orderId, "NEEDS_ATTENTION", outcome.error?.message ?? "needs attention")
-    }
-    return context.plan === "cancel"
-      ? settleCancellation(context.request.orderId, "CANCELLED", context.request.reason.length > 0 ? context.request.reason : "cancelled by the customer")
-      : Effect.void
-  }
+  finish: (context, outcome) =>
+    Effect.flatMap(LedgerRepo, (ledger) => {
+      const orderId = context.request.orderId
+      if (outcome.state === "needs_attention") {
+        return ledger.settleCancellation({ orderId, status: "NEEDS_ATTENTION", reason: outcome.error?.message ?? "needs attention" })
+      }
+      return context.plan === "cancel"
+        ? ledger.settleCancellation({ orderId, status: "CANCELLED", reason: customerReason(context) })
+        : Effect.void
+    })
 }

@@ -2,10 +2,11 @@ import { CancelOrder, CaptureTerms, CreateOrder, IdempotencyKey, OrderPlaced, Re
 import { Effect } from "effect"
 import { type Outcome, type SagaDefinition, type Step, step } from "../saga/Saga.ts"
 import { Downstream } from "./Downstream.ts"
-import { settlePending } from "./Ledger.ts"
+import { LedgerRepo } from "./LedgerRepo.ts"
+import { orderDiscrepancies, refuseOrder } from "./OrderChecks.ts"
 
 const key = (value: string) => IdempotencyKey.make(value)
-const orderStep = (definition: Omit<Step<OrderPlaced, Downstream>, "_tag">) => step(definition)
+const orderStep = (definition: Omit<Step<OrderPlaced, Downstream | LedgerRepo>, "_tag">) => step(definition)
 
 /** The ledger's reason for a cancelled order, from the root cause of the compensation. */
 export const cancellationReason = (outcome: Outcome): string => {
@@ -22,12 +23,15 @@ export const cancellationReason = (outcome: Outcome): string => {
 }
 
 /**
- * OrderPlaced: create the order, reserve the stock, capture the checkout's authorization, confirm.
+ * OrderPlaced: check the event, create the order, reserve the stock, capture the checkout's
+ * authorization, confirm. `verifyOrder` refuses an event that disagrees with its ledger row, its
+ * aggregate or its authorization (see OrderChecks.ts): nothing is created or captured, the hold is
+ * voided if it is this order's, and the saga ends needs_attention with the reasons.
  * `authorization` does nothing forward (the edge API authorized at checkout); it is a step so that
  * its compensation, voiding the authorization, runs whenever the saga fails, last of all. After a
  * capture, the capture's own compensation refunds first, and the void then finds nothing open.
  */
-export const OrderPlacedSaga: SagaDefinition<OrderPlaced, typeof OrderPlaced.Encoded, OrderPlaced, Downstream> = {
+export const OrderPlacedSaga: SagaDefinition<OrderPlaced, typeof OrderPlaced.Encoded, OrderPlaced, Downstream | LedgerRepo> = {
   type: "OrderPlaced",
   eventType: OrderPlaced.eventType,
   payload: OrderPlaced,
@@ -36,23 +40,46 @@ export const OrderPlacedSaga: SagaDefinition<OrderPlaced, typeof OrderPlaced.Enc
   units: [
     orderStep({
       name: "authorization",
+      service: "payments",
       action: () => Effect.void,
       compensation: ({ context, idempotencyKey }) =>
         Effect.flatMap(Downstream, (d) =>
           d.payments((client) =>
-            client.payments.void({
-              path: { authorization_id: context.authorizationId },
-              headers: { "idempotency-key": key(idempotencyKey) }
+            Effect.gen(function*() {
+              // Void only a hold of this order: a forged event may name another order's authorization.
+              const payment = yield* client.payments.get({ path: { authorization_id: context.authorizationId } })
+              if (payment.orderId !== context.orderId) return
+              yield* client.payments.void({
+                path: { authorization_id: context.authorizationId },
+                headers: { "idempotency-key": key(idempotencyKey) }
+              })
             }).pipe(
               // Refunded (after a capture) or never stored: nothing left open.
               Effect.catchTag("PaymentStateConflict", (e) => e.status === "REFUNDED" ? Effect.void : Effect.fail(e)),
-              Effect.catchTag("AuthorizationNotFound", () => Effect.void),
-              Effect.asVoid
+              Effect.catchTag("AuthorizationNotFound", () => Effect.void)
             )
           ))
     }),
     orderStep({
+      name: "verifyOrder",
+      service: "payments",
+      // Before any effect: the event must agree with its ledger row, its aggregate and its authorization.
+      action: ({ aggregateId, context }) =>
+        Effect.gen(function*() {
+          const ledger = yield* Effect.orDie(Effect.flatMap(LedgerRepo, (repo) => repo.find(context.orderId)))
+          const payment = yield* Effect.flatMap(Downstream, (d) =>
+            d.payments((client) =>
+              client.payments.get({ path: { authorization_id: context.authorizationId } }).pipe(
+                Effect.catchTag("AuthorizationNotFound", () => Effect.succeed(undefined))
+              )
+            ))
+          const problems = orderDiscrepancies({ event: context, aggregateId, ledger, payment })
+          if (problems.length > 0) return yield* refuseOrder(context.orderId, problems)
+        })
+    }),
+    orderStep({
       name: "createOrder",
+      service: "orders",
       action: ({ context, idempotencyKey }) =>
         Effect.flatMap(Downstream, (d) =>
           d.orders((client) =>
@@ -79,6 +106,7 @@ export const OrderPlacedSaga: SagaDefinition<OrderPlaced, typeof OrderPlaced.Enc
     }),
     orderStep({
       name: "reserveStock",
+      service: "inventory",
       action: ({ context, idempotencyKey }) =>
         Effect.flatMap(Downstream, (d) =>
           d.inventory((client) =>
@@ -104,6 +132,7 @@ export const OrderPlacedSaga: SagaDefinition<OrderPlaced, typeof OrderPlaced.Enc
     }),
     orderStep({
       name: "capturePayment",
+      service: "payments",
       action: ({ context, idempotencyKey }) =>
         Effect.flatMap(Downstream, (d) =>
           d.payments((client) =>
@@ -129,6 +158,7 @@ export const OrderPlacedSaga: SagaDefinition<OrderPlaced, typeof OrderPlaced.Enc
     }),
     orderStep({
       name: "confirmOrder",
+      service: "orders",
       action: ({ context, idempotencyKey }) =>
         Effect.flatMap(Downstream, (d) =>
           d.orders((client) =>
@@ -139,14 +169,14 @@ export const OrderPlacedSaga: SagaDefinition<OrderPlaced, typeof OrderPlaced.Enc
           )).pipe(Effect.asVoid)
     })
   ],
-  finish: (context, outcome) => {
-    switch (outcome.state) {
-      case "completed":
-        return settlePending(context.orderId, "CONFIRMED", null)
-      case "compensated":
-        return settlePending(context.orderId, "CANCELLED", cancellationReason(outcome))
-      case "needs_attention":
-        return settlePending(context.orderId, "NEEDS_ATTENTION", outcome.error?.message ?? "needs attention")
-    }
-  }
+  finish: (context, outcome) =>
+    Effect.flatMap(LedgerRepo, (ledger) =>
+      ledger.settlePending({
+        orderId: context.orderId,
+        ...(outcome.state === "completed"
+          ? { status: "CONFIRMED", reason: null }
+          : outcome.state === "compensated"
+          ? { status: "CANCELLED", reason: cancellationReason(outcome) }
+          : { status: "NEEDS_ATTENTION", reason: outcome.error?.message ?? "needs attention" })
+      }))
 }

@@ -5,8 +5,9 @@
  * default success (a typed error, a 503, a transport error, or never).
  */
 import { InventoryClient, OrdersClient, PaymentsClient } from "@ecommerce/http-kit/clients"
+import { Order, type OrderPlaced, Payment, Reservation, ReservationLine } from "@ecommerce/contracts"
 import { HttpClient, HttpClientError, HttpClientResponse } from "@effect/platform"
-import { Effect, Layer, Redacted } from "effect"
+import { Effect, Layer, Redacted, Schema } from "effect"
 
 export interface Call {
   readonly service: "orders" | "inventory" | "payments"
@@ -35,52 +36,60 @@ export type Script = (call: Call) => Reply | undefined
 
 const uuidLike = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 
-export interface OrderFixture {
-  readonly orderId: string
-  readonly authorizationId: string
-  readonly customerId: string
-  readonly items: ReadonlyArray<{ readonly sku: string; readonly quantity: number; readonly unitPrice: number }>
-  readonly amount: number
-  readonly currency: string
-}
+const ok = <A, I>(status: number, schema: Schema.Schema<A, I>, value: A): Reply => ({
+  _tag: "status",
+  status,
+  body: Schema.encodeSync(schema)(value)
+})
 
-const defaultReply = (order: OrderFixture, call: Call): Reply => {
-  const orderBody = (status: string) => ({ ...order, authorizationId: undefined, status, reason: status === "CANCELLED" ? "x" : null })
-  const payment = (status: string) => ({
-    authorizationId: order.authorizationId,
-    orderId: order.orderId,
-    amount: order.amount,
-    currency: order.currency,
-    status
-  })
-  const reservation = (status: string) => ({
-    orderId: order.orderId,
-    status,
-    items: order.items.map(({ quantity, sku }) => ({ sku, quantity }))
-  })
+/** A typed error of a contract, encoded with its own Schema (status as the contract declares it). */
+export const typedError = <A, I>(status: number, schema: Schema.Schema<A, I>, value: A): Reply => ok(status, schema, value)
+
+/** What each service answers by default: success, encoded with the contract's Schema. */
+const defaultReply = (order: OrderPlaced, call: Call): Reply => {
+  const orderBody = (status: Order["status"]) =>
+    new Order({
+      orderId: order.orderId,
+      customerId: order.customerId,
+      items: order.items,
+      amount: order.amount,
+      currency: order.currency,
+      status,
+      reason: status === "CANCELLED" ? "x" : null
+    })
+  const payment = (status: Payment["status"]) =>
+    new Payment({ authorizationId: order.authorizationId, orderId: order.orderId, amount: order.amount, currency: order.currency, status })
+  const reservation = (status: Reservation["status"]) =>
+    new Reservation({
+      orderId: order.orderId,
+      status,
+      items: order.items.map(({ quantity, sku }) => new ReservationLine({ sku, quantity }))
+    })
   switch (call.endpoint) {
     case "POST /orders":
-      return { _tag: "status", status: 201, body: orderBody("PENDING") }
+      return ok(201, Order, orderBody("PENDING"))
     case "POST /orders/confirmation":
-      return { _tag: "status", status: 200, body: orderBody("CONFIRMED") }
+      return ok(200, Order, orderBody("CONFIRMED"))
     case "POST /orders/cancellation":
-      return { _tag: "status", status: 200, body: orderBody("CANCELLED") }
+      return ok(200, Order, orderBody("CANCELLED"))
     case "POST /reservations":
-      return { _tag: "status", status: 201, body: reservation("HELD") }
+      return ok(201, Reservation, reservation("HELD"))
     case "DELETE /reservations":
-      return { _tag: "status", status: 200, body: reservation("RELEASED") }
+      return ok(200, Reservation, reservation("RELEASED"))
+    case "GET /payments":
+      return ok(200, Payment, payment("AUTHORIZED"))
     case "POST /payments/capture":
-      return { _tag: "status", status: 200, body: payment("CAPTURED") }
+      return ok(200, Payment, payment("CAPTURED"))
     case "POST /payments/void":
-      return { _tag: "status", status: 200, body: payment("VOIDED") }
+      return ok(200, Payment, payment("VOIDED"))
     case "POST /payments/refund":
-      return { _tag: "status", status: 200, body: payment("REFUNDED") }
+      return ok(200, Payment, payment("REFUNDED"))
     default:
       return { _tag: "status", status: 404, body: { message: `no fake for ${call.endpoint}` } }
   }
 }
 
-export const makeFakeServices = (order: OrderFixture, script: Script = () => undefined) => {
+export const makeFakeServices = (order: OrderPlaced, script: Script = () => undefined) => {
   const calls: Array<Call> = []
   const client = HttpClient.make((request, url) =>
     Effect.suspend(() => {

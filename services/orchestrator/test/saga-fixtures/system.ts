@@ -99,15 +99,19 @@ export const SystemLive = (options: SystemOptions) => {
   )
 }
 
-export const checkoutOf = (options: { card?: string; skus?: ReadonlyArray<readonly [string, number]> } = {}) =>
-  new Checkout({
+type Line = readonly [string, number]
+
+const checkoutLine = ([sku, quantity]: Line) => new CheckoutLine({ sku: Sku.make(sku), quantity })
+
+export const checkoutOf = (options: { card?: string; skus?: readonly [Line, ...ReadonlyArray<Line>] } = {}) => {
+  const [first, ...rest]: readonly [Line, ...ReadonlyArray<Line>] = options.skus ?? [["MUG-BLUE", 2], ["SOCKS-3PACK", 1]]
+  return new Checkout({
     customerId: CustomerId.make("cust-saga"),
-    items: (options.skus ?? [["MUG-BLUE", 2], ["SOCKS-3PACK", 1]]).map(([sku, quantity]) =>
-      new CheckoutLine({ sku: Sku.make(sku), quantity })
-    ) as unknown as Checkout["items"],
+    items: [checkoutLine(first), ...rest.map(checkoutLine)],
     currency: Currency.make("EUR"),
     cardToken: CardToken.make(options.card ?? TestCards.approved)
   })
+}
 
 const isUnavailable = (error: { readonly _tag: string }) =>
   error._tag === "UpstreamUnavailable" || (error instanceof HttpClientError.ResponseError && error.response.status >= 500)

@@ -1,36 +1,37 @@
-import { TestDatabase, TestDatabaseLive } from "@ecommerce/db/testing"
+import { TestDatabase } from "@ecommerce/db/testing"
 import { rolePool } from "@ecommerce/http-kit/testing"
 import { expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
-import { ConfigProvider, Effect, Layer, Schedule } from "effect"
-import { randomUUID } from "node:crypto"
-import { inject } from "vitest"
+import { OrderPlaced } from "@ecommerce/contracts"
+import { ConfigProvider, Effect, Layer, Schedule, Schema } from "effect"
+import { handToOperator } from "../../src/saga/Attention.ts"
 import { sweepDeadLettered } from "../../src/saga/DeadLetterSweep.ts"
+import { OrderPlacedSaga } from "../../src/sagas/OrderPlacedSaga.ts"
 import { Sagas } from "../../src/sagas/registry.ts"
 import { SagaWorkerLive } from "../../src/sagas/SagaWorkerLive.ts"
 import { makeFakeServices, reply } from "../saga-fixtures/FakeServices.ts"
-import { insertLedgerRow, ledgerOf, newOrder, sagaOf } from "../saga-fixtures/orderFixture.ts"
+import {
+  EngineDatabase,
+  insertLedgerRow,
+  insertOutboxRow,
+  insertSaga,
+  ledgerOf,
+  newOrder,
+  NoDownstream,
+  sagaOf
+} from "../saga-fixtures/fixtures.ts"
 
-const database = () => TestDatabaseLive(inject("adminUrl"), inject("templateDatabase"))
+const database = () => Layer.merge(EngineDatabase(), NoDownstream)
 
 /** An OrderPlaced outbox row in `status`, and the saga it started, as the worker and engine leave them. */
 const strandedSaga = (status: "dead" | "pending", sagaState: "running" | "compensating" | "completed" = "running") =>
   Effect.gen(function*() {
-    const sql = yield* SqlClient.SqlClient
     const order = newOrder()
     yield* insertLedgerRow(order)
     const lastError = "lease held by worker-a expired during attempt 10 of 10 (worker crashed or stalled)"
-    const [row] = yield* sql<{ eventId: string }>`
-      insert into outbox (aggregate_type, aggregate_id, event_type, payload, status, attempts, last_error)
-      values ('order', ${order.orderId}, 'OrderPlaced', ${JSON.stringify(order)}::jsonb, ${status}, 10,
-              ${status === "dead" ? lastError : null})
-      returning event_id::text as "eventId"`
-    const sagaId = randomUUID()
-    yield* sql`
-      insert into saga_instances (id, saga_type, trigger_event_id, aggregate_id, state, current_step, context, deadline_at)
-      values (${sagaId}, 'OrderPlaced', ${row!.eventId}, ${order.orderId}, ${sagaState}, 'capturePayment',
-              ${JSON.stringify(order)}::jsonb, now() + interval '5 minutes')`
-    return { order, eventId: row!.eventId, sagaId, lastError }
+    const eventId = yield* insertOutboxRow(order, { status, attempts: 10, lastError: status === "dead" ? lastError : null })
+    const sagaId = yield* insertSaga({ order, eventId, state: sagaState, currentStep: "capturePayment" })
+    return { order, eventId, sagaId, lastError }
   })
 
 layer(database(), { excludeTestServices: true })("dead-letter sweep", (it) => {
@@ -61,8 +62,27 @@ layer(database(), { excludeTestServices: true })("dead-letter sweep", (it) => {
       expect((yield* sagaOf(finished.eventId)).state).toBe("completed")
       expect((yield* ledgerOf(finished.order.orderId))?.status).toBe("PENDING")
 
-      // Many replicas sweep: the state guard lets one of them park each saga, once.
-      expect(yield* Effect.all([sweepDeadLettered(Sagas), sweepDeadLettered(Sagas)], { concurrency: 2 })).toEqual([0, 0])
+      // Nothing left for a later sweep.
+      expect(yield* sweepDeadLettered(Sagas)).toBe(0)
+    }))
+
+  it.effect("two replicas that read the same dead-lettered saga: the state guard lets exactly one park it and move the ledger", () =>
+    Effect.gen(function*() {
+      const dead = yield* strandedSaga("dead")
+      const row = { id: dead.sagaId, context: Schema.encodeSync(OrderPlaced)(dead.order) }
+      const error = (replica: string) => ({
+        message: `parked by ${replica}`,
+        details: { saga: { id: dead.sagaId, type: "OrderPlaced", step: "capturePayment", state: "needs_attention" } }
+      })
+      // Both read the row before either writes (what concurrent sweeps do); then both hand it over.
+      const outcomes = yield* Effect.all(
+        [handToOperator(OrderPlacedSaga, row, error("a")), handToOperator(OrderPlacedSaga, row, error("b"))],
+        { concurrency: 2 }
+      )
+      expect(outcomes.filter((o) => o.parked)).toHaveLength(1)
+      const winner = outcomes[0]!.parked ? "a" : "b"
+      expect((yield* sagaOf(dead.eventId)).error).toMatchObject({ message: `parked by ${winner}` })
+      expect(yield* ledgerOf(dead.order.orderId)).toEqual({ status: "NEEDS_ATTENTION", reason: `parked by ${winner}` })
     }))
 })
 
@@ -81,7 +101,7 @@ layer(database(), { excludeTestServices: true })("dead-letter sweep beside the r
           Layer.provide(Layer.setConfigProvider(ConfigProvider.fromJson({
             DATABASE_URL: db.url,
             MAX_ATTEMPTS: "1",
-            HANDLER_TIMEOUT_MS: "300",
+            HANDLER_TIMEOUT_MS: "2000",
             SAGA_STEP_TIMEOUT_MS: "60000",
             SAGA_DEAD_LETTER_SWEEP_MS: "100"
           })))
@@ -100,6 +120,6 @@ layer(database(), { excludeTestServices: true })("dead-letter sweep beside the r
       expect(outbox?.status).toBe("dead")
       const saga = yield* sagaOf(row!.eventId)
       expect(saga).toMatchObject({ state: "needs_attention", error: { details: { saga: { step: "reserveStock" } } } })
-      expect(fake.calls.map((call) => call.endpoint)).toEqual(["POST /orders", "POST /reservations"])
+      expect(fake.calls.map((call) => call.endpoint)).toEqual(["GET /payments", "POST /orders", "POST /reservations"])
     }))
 })

@@ -1,32 +1,32 @@
-import { TestDatabaseLive } from "@ecommerce/db/testing"
 import { expect, it as plain, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
 import { HttpClientError, HttpClientRequest, HttpClientResponse } from "@effect/platform"
-import { Effect, Exit, Fiber, Ref, Schema, TestClock, TestContext } from "effect"
-import { randomUUID } from "node:crypto"
-import { inject } from "vitest"
-import type { OutboxEvent } from "../../src/outbox/EventHandler.ts"
+import { OrderCancellationRequested, OrderPlaced } from "@ecommerce/contracts"
+import { Effect, Either, Exit, Fiber, Layer, Ref, Schema, TestClock, TestContext } from "effect"
 import { makeCircuitBreaker } from "../../src/saga/CircuitBreaker.ts"
 import { byStatus, classify } from "../../src/saga/Classification.ts"
 import { checkDeploySafety } from "../../src/saga/DeploySafety.ts"
 import { sagaHandler } from "../../src/saga/Engine.ts"
-import { parallel, type SagaDefinition, type Step, step } from "../../src/saga/Saga.ts"
+import { parallel, type ParallelMember, type SagaDefinition, type Step, step } from "../../src/saga/Saga.ts"
 import type { SagaConfig } from "../../src/saga/SagaConfig.ts"
 import { SagaSettings } from "../../src/saga/SagaSettings.ts"
 import { StepFailure } from "../../src/saga/StepFailure.ts"
 import { inventoryErrors } from "../../src/sagas/Downstream.ts"
 import { OrderPlacedSaga } from "../../src/sagas/OrderPlacedSaga.ts"
-import { insertLedgerRow, ledgerOf, newOrder, stepLogOf } from "../saga-fixtures/orderFixture.ts"
+import {
+  EngineDatabase,
+  insertLedgerRow,
+  NoDownstream,
+  insertSaga,
+  ledgerOf,
+  newOrder,
+  outboxEvent,
+  sagaOf,
+  stepLogOf,
+  testSettings
+} from "../saga-fixtures/fixtures.ts"
 
-const settings: SagaConfig = {
-  sagaTimeoutMs: 60_000,
-  stepTimeoutMs: 1_000,
-  inlineRetryMaxMs: 0,
-  circuitFailureThreshold: 2,
-  circuitCooldownMs: 10_000,
-  deadLetterSweepMs: 30_000,
-  unknownSteps: "refuse"
-}
+const settings = testSettings({ stepTimeoutMs: 1_000, circuitFailureThreshold: 2, circuitCooldownMs: 10_000 })
 
 const transient = new StepFailure({ kind: "transient", unknownOutcome: true, errorTag: "ResponseError", message: "503" })
 const rejected = new StepFailure({ kind: "permanent", unknownOutcome: false, errorTag: "Nope", message: "no" })
@@ -82,6 +82,38 @@ plain.effect("circuit breaker: calls cut off by the step timeout count as failur
     expect(yield* Ref.get(calls)).toBe(3)
   }))
 
+plain.effect("circuit breaker: a trial call that dies (a defect) or is interrupted re-opens the circuit; it never stays half-open", () =>
+  Effect.gen(function*() {
+    const breaker = yield* makeCircuitBreaker("orders", { failureThreshold: 1, cooldownMs: 10_000 })
+    yield* Effect.flip(breaker.protect(Effect.fail(transient)))
+    expect(yield* breaker.state).toBe("open")
+    yield* TestClock.adjust("10 seconds")
+    // The trigger seen in production: `new CancelOrder` throwing inside the protected call.
+    yield* Effect.exit(breaker.protect(Effect.dieMessage("reason too long")))
+    expect(yield* breaker.state).toBe("open")
+    yield* TestClock.adjust("10 seconds")
+    const trial = yield* Effect.fork(breaker.protect(Effect.never))
+    yield* Effect.yieldNow()
+    yield* Fiber.interrupt(trial)
+    expect(yield* breaker.state).toBe("open")
+    yield* TestClock.adjust("10 seconds")
+    yield* breaker.protect(Effect.void)
+    expect(yield* breaker.state).toBe("closed")
+    // A defect while closed is a bug of ours, not a sign of a sick service: no state change.
+    yield* Effect.exit(breaker.protect(Effect.dieMessage("bug")))
+    expect(yield* breaker.state).toBe("closed")
+  }))
+
+plain("event schemas bound their strings as the contracts they feed: a cancellation reason over 500 characters does not decode", () => {
+  const request = {
+    ...Schema.encodeSync(OrderPlaced)(newOrder()),
+    reason: "x".repeat(501)
+  }
+  expect(Either.isLeft(Schema.decodeUnknownEither(OrderCancellationRequested)(request))).toBe(true)
+  expect(Either.isRight(Schema.decodeUnknownEither(OrderCancellationRequested)({ ...request, reason: "x".repeat(500) }))).toBe(true)
+  expect(Either.isRight(Schema.decodeUnknownEither(OrderCancellationRequested)({ ...request, reason: "" }))).toBe(true)
+})
+
 plain.effect("classification: 5xx and transport errors are transient with unknown outcome; typed 409s are rejected", () =>
   Effect.sync(() => {
     const request = HttpClientRequest.get("http://inventory.test/x")
@@ -105,19 +137,9 @@ plain.effect("classification: 5xx and transport errors are transient with unknow
 const Ctx = Schema.Struct({ label: Schema.String })
 const testStep = (definition: Omit<Step<typeof Ctx.Type, never>, "_tag">) => step(definition)
 
-const event = (eventType: string): OutboxEvent => ({
-  id: "1",
-  eventId: randomUUID(),
-  aggregateType: "test",
-  aggregateId: randomUUID(),
-  eventType,
-  payload: { label: "x" },
-  headers: {},
-  attempt: 1,
-  createdAt: new Date()
-})
+const event = (eventType: string) => outboxEvent(eventType, { label: "x" }, { aggregateType: "test" })
 
-layer(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")), { excludeTestServices: true })("saga engine", (it) => {
+layer(EngineDatabase(), { excludeTestServices: true })("saga engine", (it) => {
   it.effect("a parallel group runs together; when one member is rejected the completed one is compensated", () =>
     Effect.gen(function*() {
       const journal: Array<string> = []
@@ -151,6 +173,37 @@ layer(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")), { exclud
       const sql = yield* SqlClient.SqlClient
       const [row] = yield* sql<{ state: string }>`select state from saga_instances where trigger_event_id = ${trigger.eventId}`
       expect(row?.state).toBe("compensated")
+    }))
+
+  it.effect("parallel members that change the context (here the same key) are refused: nothing half-merged is stored", () =>
+    Effect.gen(function*() {
+      const journal: Array<string> = []
+      const note = (entry: string) => Effect.sync(() => void journal.push(entry))
+      // The type of `parallel` forbids this; a saga written in plain JS (or cast) must still be refused.
+      const changing = (name: string) =>
+        testStep({
+          name,
+          action: () => Effect.as(note(name), { label: name }),
+          compensation: () => note(`undo ${name}`)
+        }) as unknown as ParallelMember<typeof Ctx.Type, never>
+      const saga: SagaDefinition<typeof Ctx.Type, typeof Ctx.Encoded, typeof Ctx.Type, never> = {
+        type: "ParallelContextTest",
+        eventType: "ParallelContextTest",
+        payload: Ctx,
+        context: Ctx,
+        initialContext: (payload) => payload,
+        units: [parallel(changing("left"), changing("right")), testStep({ name: "never", action: () => note("never") })],
+        finish: () => Effect.void
+      }
+      const handler = yield* sagaHandler(saga).pipe(Effect.provideService(SagaSettings, settings))
+      const trigger = event("ParallelContextTest")
+      yield* handler.run(trigger)
+      const stored = yield* sagaOf(trigger.eventId)
+      expect(stored).toMatchObject({ state: "compensated", context: { label: "x" } })
+      expect(stored.error).toMatchObject({ details: { errorTag: "ParallelContextChange" } })
+      // Both ran and may have applied their effects: both are compensated; the next unit never runs.
+      expect(journal.slice(0, 2).sort()).toEqual(["left", "right"])
+      expect(journal.slice(2).sort()).toEqual(["undo left", "undo right"])
     }))
 
   it.effect("a short backoff is slept in the handler on the Clock; a longer one parks with the delay", () =>
@@ -248,16 +301,16 @@ layer(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")), { exclud
       expect(calls).toBe(0)
       expect(timedOut.log).toEqual([{ step: "call", phase: "forward", status: "failed", attempts: 0, outcomeUnknown: false }])
     }).pipe(Effect.provide(TestContext.TestContext)))
+})
 
+// Its own database: deploy safety looks at every in-flight saga, so no other test's may be there.
+layer(Layer.merge(EngineDatabase(), NoDownstream), { excludeTestServices: true })("deploy safety", (it) => {
   it.effect("deploy safety: refuses to start naming in-flight sagas at unknown steps; with park, they need attention", () =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
       const order = newOrder()
       yield* insertLedgerRow(order)
-      const sagaId = randomUUID()
-      yield* sql`
-        insert into saga_instances (id, saga_type, trigger_event_id, aggregate_id, current_step, context, deadline_at)
-        values (${sagaId}, 'OrderPlaced', ${randomUUID()}, ${order.orderId}, 'shipParcel', ${JSON.stringify(order)}::jsonb, now())`
+      const sagaId = yield* insertSaga({ order, currentStep: "shipParcel" })
       const refused = yield* Effect.flip(checkDeploySafety([OrderPlacedSaga]).pipe(Effect.provideService(SagaSettings, settings)))
       expect(refused._tag).toBe("UnknownSagaSteps")
       expect(refused.message).toContain(`${sagaId} (OrderPlaced, running: step shipParcel)`)

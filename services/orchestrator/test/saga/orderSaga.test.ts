@@ -1,29 +1,31 @@
-import { TestDatabaseLive } from "@ecommerce/db/testing"
 import { expect, layer } from "@effect/vitest"
+import type { OrderPlaced } from "@ecommerce/contracts"
 import { SqlClient } from "@effect/sql"
-import { Cause, Effect, Exit, Fiber, Layer, Option, Schedule, TestContext } from "effect"
+import { Cause, Effect, Exit, Fiber, Layer, Metric, Option, Schedule, TestContext } from "effect"
+import { sagaFinished } from "../../src/saga/Metrics.ts"
 import { randomUUID } from "node:crypto"
-import { inject } from "vitest"
 import type { EventHandler, OutboxEvent } from "../../src/outbox/EventHandler.ts"
 import { sagaHandler } from "../../src/saga/Engine.ts"
 import type { SagaDefinition } from "../../src/saga/Saga.ts"
 import type { SagaConfig } from "../../src/saga/SagaConfig.ts"
 import { SagaSettings } from "../../src/saga/SagaSettings.ts"
-import { type Downstream, DownstreamLive } from "../../src/sagas/Downstream.ts"
+import { DownstreamLive } from "../../src/sagas/Downstream.ts"
+import type { SagaServices } from "../../src/sagas/registry.ts"
 import { OrderPlacedSaga } from "../../src/sagas/OrderPlacedSaga.ts"
 import { type Call, makeFakeServices, reply, type Script } from "../saga-fixtures/FakeServices.ts"
-import { insertLedgerRow, ledgerOf, newOrder, sagaOf, stepLogOf } from "../saga-fixtures/orderFixture.ts"
+import {
+  EngineDatabase,
+  insertLedgerRow,
+  ledgerOf,
+  newOrder,
+  outboxEvent,
+  sagaOf,
+  stepLogOf,
+  testSettings
+} from "../saga-fixtures/fixtures.ts"
 
-const settings: SagaConfig = {
-  sagaTimeoutMs: 60_000,
-  stepTimeoutMs: 400,
-  // Every retry parks: the test re-delivers the event the way the worker would, without waiting.
-  inlineRetryMaxMs: 0,
-  circuitFailureThreshold: 1_000,
-  circuitCooldownMs: 1_000,
-  deadLetterSweepMs: 30_000,
-  unknownSteps: "refuse"
-}
+// Every retry parks: the test re-delivers the event the way the worker would, without waiting.
+const settings = testSettings()
 
 /** Runs the handler like the worker: again after every Park, until it succeeds. */
 const drive = (handler: EventHandler, event: OutboxEvent, whileParked: Effect.Effect<unknown, unknown, SqlClient.SqlClient> = Effect.void) =>
@@ -43,7 +45,7 @@ const drive = (handler: EventHandler, event: OutboxEvent, whileParked: Effect.Ef
     return yield* Effect.dieMessage("the saga never finished")
   })
 
-type OrderSaga = SagaDefinition<any, any, any, Downstream> // eslint-disable-line @typescript-eslint/no-explicit-any
+type OrderSaga = SagaDefinition<any, any, any, SagaServices> // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const handlerFor = (saga: OrderSaga, fake: ReturnType<typeof makeFakeServices>, config: SagaConfig = settings) => {
   const settingsLayer = Layer.succeed(SagaSettings, config)
@@ -53,22 +55,12 @@ const handlerFor = (saga: OrderSaga, fake: ReturnType<typeof makeFakeServices>, 
   )
 }
 
-const orderPlaced = (order: ReturnType<typeof newOrder>): OutboxEvent => ({
-  id: "1",
-  eventId: randomUUID(),
-  aggregateType: "order",
-  aggregateId: order.orderId,
-  eventType: "OrderPlaced",
-  payload: order,
-  headers: {},
-  attempt: 1,
-  createdAt: new Date()
-})
+const orderPlaced = (order: ReturnType<typeof newOrder>) => outboxEvent("OrderPlaced", order)
 
 const runOrderSaga = (
   script: Script = () => undefined,
   saga: OrderSaga = OrderPlacedSaga,
-  whileParked?: Effect.Effect<unknown, unknown, SqlClient.SqlClient>
+  whileParked?: (order: OrderPlaced) => Effect.Effect<unknown, unknown, SqlClient.SqlClient>
 ) =>
   Effect.gen(function*() {
     const order = newOrder()
@@ -76,11 +68,11 @@ const runOrderSaga = (
     const fake = makeFakeServices(order, script)
     const handler = yield* handlerFor(saga, fake)
     const event = orderPlaced(order)
-    const parks = yield* drive(handler, event, whileParked)
+    const parks = yield* drive(handler, event, whileParked?.(order))
     const saga_ = yield* sagaOf(event.eventId)
     const ledger = yield* ledgerOf(order.orderId)
     /** `<endpoint> <step>:<phase>`, with the saga id checked and stripped from the key. */
-    const trace = fake.calls.map((call: Call) => {
+    const trace = fake.calls.filter((call) => call.method !== "GET").map((call: Call) => {
       expect(call.key?.startsWith(`${saga_.id}:`)).toBe(true)
       return `${call.endpoint} ${call.key?.slice(saga_.id.length + 1)}`
     })
@@ -106,7 +98,7 @@ const onEndpoint = (endpoint: string, ...replies: ReadonlyArray<ReturnType<Scrip
 
 const declined = reply.error(402, { _tag: "PaymentDeclined", stage: "capture", message: "declined" })
 
-layer(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")), { excludeTestServices: true })(
+layer(EngineDatabase(), { excludeTestServices: true })(
   "OrderPlaced saga against test doubles of the services",
   (it) => {
     it.effect("happy path: four calls in order, one key per step and phase, ledger CONFIRMED", () =>
@@ -116,9 +108,12 @@ layer(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")), { exclud
         expect(run.parks).toBe(0)
         expect(run.ledger).toEqual({ status: "CONFIRMED", reason: null })
         expect(run.saga.state).toBe("completed")
+        const completed = sagaFinished.pipe(Metric.tagged("saga.type", "OrderPlaced"), Metric.tagged("saga.outcome", "completed"))
+        expect((yield* Metric.value(completed)).count).toBeGreaterThanOrEqual(1)
         const log = yield* stepLogOf(run.saga.id)
         expect(log.map((r) => [r.step, r.phase, r.status, r.attempts])).toEqual([
           ["authorization", "forward", "succeeded", 1],
+          ["verifyOrder", "forward", "succeeded", 1],
           ["createOrder", "forward", "succeeded", 1],
           ["reserveStock", "forward", "succeeded", 1],
           ["capturePayment", "forward", "succeeded", 1],
@@ -126,7 +121,9 @@ layer(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")), { exclud
         ])
         // The event delivered again (a crash before the outbox row was marked done): no second saga, no call.
         yield* drive(run.handler, run.event)
-        expect(run.fake.calls).toHaveLength(4)
+        expect(run.fake.calls.map((call) => call.endpoint)).toEqual([
+          "GET /payments", "POST /orders", "POST /reservations", "POST /payments/capture", "POST /orders/confirmation"
+        ])
         const sql = yield* SqlClient.SqlClient
         expect(yield* sql`select 1 from saga_instances where trigger_event_id = ${run.event.eventId}`).toHaveLength(1)
       }))
@@ -284,7 +281,7 @@ layer(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")), { exclud
         hanging = ""
         yield* drive(handler, event)
         const saga = yield* sagaOf(event.eventId)
-        expect(fake.calls.map((call) => `${call.endpoint} ${call.key?.slice(saga.id.length + 1)}`)).toEqual([
+        expect(fake.calls.filter((call) => call.method !== "GET").map((call) => `${call.endpoint} ${call.key?.slice(saga.id.length + 1)}`)).toEqual([
           forward.createOrder,
           forward.reserveStock,
           undo.releaseStock,
@@ -325,7 +322,7 @@ layer(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")), { exclud
         const run = yield* runOrderSaga(
           onEndpoint("POST /reservations", reply.unavailable),
           OrderPlacedSaga,
-          sql`update saga_instances set deadline_at = now() - interval '1 second' where state = 'running'`
+          (order) => sql`update saga_instances set deadline_at = now() - interval '1 second' where aggregate_id = ${order.orderId}`
         )
         expect(run.trace).toEqual([forward.createOrder, forward.reserveStock, undo.releaseStock, undo.cancelOrder, undo.void])
         expect(run.ledger).toEqual({ status: "CANCELLED", reason: "timed out" })

@@ -30,7 +30,7 @@ const System = SystemLive({
 /** Deterministic mix: index i gets a card and lines from its position in a cycle of ten. */
 const requestFor = (i: number) => {
   const card = i % 10 === 3 ? TestCards.declined : i % 10 === 7 ? TestCards.captureDeclined : TestCards.approved
-  const skus: Array<readonly [string, number]> = i % 4 === 0
+  const skus: readonly [readonly [string, number], ...Array<readonly [string, number]>] = i % 4 === 0
     ? [[SCARCE, 1 + (i % 3)], ["MUG-BLUE", 1]]
     : [["MUG-BLUE", 1 + (i % 2)], ["SOCKS-3PACK", 1], ["POSTER-MAP", 1]]
   return checkoutOf({ card, skus })

@@ -86,6 +86,7 @@ layer(System, { excludeTestServices: true })("crash between two saga steps", (it
         select step, attempts, status from saga_steps where saga_id = ${saga!.id} and phase = 'forward' order by started_at`
       expect(log).toEqual([
         { step: "authorization", attempts: 1, status: "succeeded" },
+        { step: "verifyOrder", attempts: 1, status: "succeeded" },
         { step: "createOrder", attempts: 1, status: "succeeded" },
         { step: "reserveStock", attempts: 2, status: "succeeded" },
         { step: "capturePayment", attempts: 1, status: "succeeded" },

@@ -1,6 +1,8 @@
 import { Chunk, Clock, Duration, Effect, Option, Schedule } from "effect"
 
 /**
+ * Every Schedule of the saga engine, named, in one place.
+ *
  * A retry policy is a Schedule whose recurrences are the retries of one step. The engine does not
  * run it with `Effect.retry`: attempts are persisted in the step log, so a saga resumed on another
  * replica, or woken from a park, continues the same policy where it stopped. `delayBefore` replays
@@ -35,3 +37,12 @@ export const delayBefore = (policy: RetryPolicy, failedAttempts: number) =>
     const delays = yield* Schedule.run(Schedule.delays(policy), now, Array.from({ length: failedAttempts + 1 }, () => undefined))
     return delays.length > failedAttempts ? Chunk.get(delays, failedAttempts - 1) : Option.none<Duration.Duration>()
   })
+
+/** Startup's database steps (deploy safety): 100 ms doubling to 2 s, jittered, within STARTUP_TIMEOUT_MS. */
+export const startupRetry = capped("100 millis", "2 seconds")
+
+/** Between two retention passes of one replica. */
+export const retentionSchedule = Schedule.spaced("1 minute")
+
+/** Between two passes of one replica's sweeps (dead-lettered sagas, stranded orders). */
+export const sweepSchedule = (everyMs: number) => Schedule.spaced(Duration.millis(everyMs))
