@@ -40,7 +40,12 @@ export const ChaosSettings = Config.all({
   /** Reset the connection, half of them before forwarding and half after. */
   resetRate: rate("CHAOS_PROXY_RESET_RATE", 0.04),
   /** Mean pause between two process/connection faults (replica SIGKILL, pg_terminate_backend). */
-  faultEveryMs: count("CHAOS_FAULT_EVERY_MS", 2500),
+  faultEveryMs: count("CHAOS_FAULT_EVERY_MS", 5000),
+  /**
+   * The replicas' LEASE_MS. The orchestrator's default: with 1500 on a loaded machine, delayed or
+   * failed heartbeats lose leases, and every lost lease uses up one of an event's MAX_ATTEMPTS.
+   */
+  leaseMs: count("CHAOS_LEASE_MS", 5000),
   /** How long the orders may take to settle after the last checkout before the run gives up. */
   settleTimeoutMs: count("CHAOS_SETTLE_TIMEOUT_MS", 300_000),
   /** Where the processes' logs go (one file each). */

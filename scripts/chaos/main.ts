@@ -110,7 +110,7 @@ const program = Effect.gen(function*() {
         SAGA_STEP_TIMEOUT_MS: String(settings.stepTimeoutMs),
         STARTUP_TIMEOUT_MS: "120000",
         POLL_INTERVAL_MS: "1000",
-        LEASE_MS: "1500",
+        LEASE_MS: String(settings.leaseMs),
         CIRCUIT_COOLDOWN_MS: "1000",
         SAGA_INLINE_RETRY_MAX_MS: "1000",
         SAGA_DEAD_LETTER_SWEEP_MS: "2000"
