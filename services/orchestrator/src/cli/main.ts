@@ -1,58 +1,13 @@
 /**
  * The `orchestrator` command (the bin of @ecommerce/orchestrator). Read commands import only the
  * CLI, effect and the Postgres client; `run` loads the daemon (sagas, HTTP clients) when asked.
- * Exit codes: 0 done, 1 refused or failed (the message says why), 2 bad arguments (with usage).
  */
-import * as Command from "@effect/cli/Command"
-import * as ValidationError from "@effect/cli/ValidationError"
 import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Cause, Console, Effect, Exit, Option } from "effect"
-import { orchestrator } from "./Commands.ts"
+import { Effect, Exit } from "effect"
+import { runCli } from "./Cli.ts"
 
-const usage = `usage: orchestrator <command> [options]
-  run | migrate | status [--json] | ping [--timeout 10s] [--json]
-  sagas list [--state S] [--type T] [--since 1h] [--limit 20] [--json]
-  saga show <saga id | order id> [--json] | saga retry <id> | saga resolve <id> --note <text>
-  outbox dead [--limit 50] [--json] | outbox replay <id> | outbox replay --all-dead | outbox prune --older-than 7d
-run \`orchestrator <command> --help\` for the details of one command`
-
-const cli = Command.run(orchestrator, { name: "orchestrator", version: "0.1.0" })
-
-type Outcome = { readonly code: number; readonly message?: string | undefined; readonly usage?: boolean }
-
-const outcomeOf = (error: unknown): Outcome => {
-  if (ValidationError.isValidationError(error)) {
-    // @effect/cli has printed what was wrong; --help is not an error.
-    return ValidationError.isHelpRequested(error) ? { code: 0 } : { code: 2, usage: true }
-  }
-  const tagged = error as { readonly _tag?: string; readonly message?: string }
-  if (tagged._tag === "BadArguments") return { code: 2, message: tagged.message, usage: true }
-  return { code: 1, message: tagged.message ?? String(error) }
-}
-
-const program = cli(process.argv).pipe(
-  Effect.matchCauseEffect({
-    onSuccess: () => Effect.succeed(0),
-    onFailure: (cause) => {
-      if (Cause.isInterruptedOnly(cause)) return Effect.succeed(130)
-      const outcome = Option.match(Cause.failureOption(cause), {
-        onNone: (): Outcome => ({ code: 1, message: Cause.pretty(cause) }),
-        onSome: outcomeOf
-      })
-      return Effect.as(
-        Effect.zipRight(
-          outcome.message === undefined ? Effect.void : Console.error(`error: ${outcome.message}`),
-          outcome.usage === true ? Console.error(usage) : Effect.void
-        ),
-        outcome.code
-      )
-    }
-  }),
-  Effect.provide(NodeContext.layer)
-)
-
-NodeRuntime.runMain(program as Effect.Effect<number>, {
+NodeRuntime.runMain(runCli(process.argv).pipe(Effect.provide(NodeContext.layer)), {
   disableErrorReporting: true,
   disablePrettyLogger: true,
   teardown: (exit, onExit) => onExit(Exit.isSuccess(exit) ? exit.value as number : 1)
