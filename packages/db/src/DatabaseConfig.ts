@@ -14,8 +14,23 @@ export interface DatabaseConfig {
   readonly password: Redacted.Redacted<string>
 }
 
+/** A URL the driver can use: parsed by `new URL` (as `withCredentials` does) with a postgres scheme. */
+const isPostgresUrl = (url: string) => {
+  try {
+    const parsed = new URL(url)
+    return (parsed.protocol === "postgres:" || parsed.protocol === "postgresql:") && parsed.hostname !== ""
+  } catch {
+    return false
+  }
+}
+
 export const DatabaseConfig: Config.Config<DatabaseConfig> = Config.all({
-  url: Config.option(Config.redacted("DATABASE_URL")),
+  // Validated as a string (a Redacted config loses the setting's name from the message), then redacted.
+  url: Config.string("DATABASE_URL").pipe(
+    Config.validate({ message: "must be a postgres://user:password@host:port/database URL", validation: isPostgresUrl }),
+    Config.map(Redacted.make),
+    Config.option
+  ),
   host: Config.string("DATABASE_HOST").pipe(Config.withDefault("localhost")),
   port: Config.port("DATABASE_PORT").pipe(Config.withDefault(5432)),
   database: Config.string("DATABASE_NAME").pipe(Config.withDefault("ecommerce")),

@@ -2,6 +2,7 @@ import { IdempotencyKeyReused } from "@ecommerce/contracts"
 import { SqlClient, SqlError } from "@effect/sql"
 import { Context, Effect, Layer, Option, Schema } from "effect"
 import { createHash } from "node:crypto"
+import { RetentionLive } from "./Retention.ts"
 
 /**
  * Idempotency-Key handling, in the service's own `<schema>.idempotency_keys` table and in the same
@@ -37,8 +38,12 @@ export interface IdempotencyService {
 }
 
 export class Idempotency extends Context.Tag("@ecommerce/http-kit/Idempotency")<Idempotency, IdempotencyService>() {
-  /** `table` is schema-qualified, e.g. `inventory.idempotency_keys`; it is a constant, never input. */
-  static readonly layer = (table: string) => Layer.effect(Idempotency, make(table))
+  /**
+   * `table` is schema-qualified, e.g. `inventory.idempotency_keys`; it is a constant, never input.
+   * The layer also prunes the table's keys after `IDEMPOTENCY_RETENTION_HOURS` (see Retention.ts).
+   */
+  static readonly layer = (table: string) =>
+    Layer.effect(Idempotency, make(table)).pipe(Layer.merge(RetentionLive([{ table, column: "created_at" }])))
 }
 
 const make = (table: string) =>

@@ -26,9 +26,21 @@ const clientOptions = (options: ClientOptions) => ({
   transformClient: withBearer(options.token)
 })
 
+const isHttpUrl = (value: string) => {
+  try {
+    const url = new URL(value)
+    return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== ""
+  } catch {
+    return false
+  }
+}
+
 const settings = (urlSetting: string, fallback: string) =>
   Config.all({
-    baseUrl: Config.string(urlSetting).pipe(Config.withDefault(fallback)),
+    baseUrl: Config.string(urlSetting).pipe(
+      Config.validate({ message: "must be an http:// or https:// URL", validation: isHttpUrl }),
+      Config.withDefault(fallback)
+    ),
     token: ServiceToken
   })
 

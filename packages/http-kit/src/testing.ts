@@ -32,8 +32,9 @@ export const testServer = <E, R>(options: {
   readonly api: Layer.Layer<HttpApi.Api, E, R>
   readonly role: ServiceRole
   readonly chaos?: ChaosSettings
+  readonly maxBodyBytes?: number
 }) =>
-  serveApi(options.api, 0).pipe(
+  serveApi(options.api, { port: 0, host: "127.0.0.1", maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024 }).pipe(
     Layer.provide([BearerAuth(testToken), Chaos.layer(options.chaos ?? { failBeforeRate: 0, failAfterRate: 0 })]),
     Layer.provide(rolePool(options.role)),
     Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))

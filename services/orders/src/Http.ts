@@ -1,4 +1,5 @@
 import { HealthStatus, OrdersApi } from "@ecommerce/contracts"
+import { RetentionLive } from "@ecommerce/http-kit"
 import { HttpApiBuilder } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
 import { Effect, Layer } from "effect"
@@ -22,7 +23,13 @@ const OrdersLive = HttpApiBuilder.group(OrdersApi, "orders", (handlers) =>
   }))
 
 /** The orders HttpApi; needs the pool (SqlClient) and the `Authorization` implementation. */
+/**
+ * Cancellation marks go after the same window as idempotency keys: a late create they refuse is a
+ * retry of the saga's own call, and a retry that old has lost its idempotency key too.
+ */
+const CancellationMarksRetention = RetentionLive([{ table: "orders.cancellation_marks", column: "created_at" }])
+
 export const OrdersApiLive = HttpApiBuilder.api(OrdersApi).pipe(
-  Layer.provide([HealthLive, OrdersLive]),
+  Layer.provide([HealthLive, OrdersLive, CancellationMarksRetention]),
   Layer.provide(Orders.Default)
 )
