@@ -1,17 +1,12 @@
 import { SqlClient } from "@effect/sql"
-import { PgClient } from "@effect/sql-pg"
-import { TestDatabase, TestDatabaseLive } from "@ecommerce/db/testing"
+import { TestDatabase } from "@ecommerce/db/testing"
 import { expect, layer } from "@effect/vitest"
-import { ConfigProvider, Effect, Layer, Metric, Option, Redacted, Schedule, Tracer } from "effect"
-import { inject } from "vitest"
-import { EventHandlers } from "../src/outbox/EventHandler.ts"
+import { Effect, Metric, Option, Schedule, Tracer } from "effect"
+import { afterEach } from "vitest"
 import * as Metrics from "../src/outbox/Metrics.ts"
-import { WorkerLive } from "../src/outbox/Worker.ts"
-import { createTestCallsTable, makeTestHandlers } from "./fixtures/testHandlers.ts"
+import { expectNoLeakedWorkers, startWorker, WorkerTestDatabase } from "./fixtures/inProcessWorker.ts"
 
-const Database = Layer.effectDiscard(createTestCallsTable).pipe(
-  Layer.provideMerge(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")))
-)
+afterEach(expectNoLeakedWorkers)
 
 /** A tracer that keeps every span it starts, on top of Effect's own. */
 const recordingTracer = Effect.map(Effect.tracer, (base) => {
@@ -30,7 +25,7 @@ const recordingTracer = Effect.map(Effect.tracer, (base) => {
 const producerTrace = { traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7" }
 const traceparent = `00-${producerTrace.traceId}-${producerTrace.spanId}-01`
 
-layer(Database, { excludeTestServices: true })("worker telemetry", (it) => {
+layer(WorkerTestDatabase, { excludeTestServices: true })("worker telemetry", (it) => {
   it.effect("spans continue the producer's trace on attempt 1, link to it later, and start a root without headers", () =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient
@@ -41,19 +36,7 @@ layer(Database, { excludeTestServices: true })("worker telemetry", (it) => {
       const batchesBefore = (yield* Metric.value(Metrics.claimBatchSize)).count
       const lagBefore = (yield* Metric.value(Metrics.lagFor("Record"))).count
 
-      yield* Layer.build(
-        WorkerLive.pipe(
-          Layer.provide(Layer.effect(EventHandlers, Effect.map(makeTestHandlers, EventHandlers.make))),
-          Layer.provide(PgClient.layer({ url: Redacted.make(db.url), maxConnections: 4 })),
-          Layer.provide(Layer.setTracer(tracer)),
-          Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries({
-            DATABASE_URL: db.url,
-            WORKER_ID: "telemetry",
-            RETRY_BASE_MS: "50",
-            RETRY_MAX_MS: "50"
-          })))))
-        )
-      )
+      yield* startWorker(db, { WORKER_ID: "telemetry", RETRY_BASE_MS: "50", RETRY_MAX_MS: "50" }, { tracer })
       const headers = JSON.stringify({ traceparent, tracestate: "vendor=1" })
       const rows = yield* sql<{ id: string; event_id: string; event_type: string }>`
         insert into outbox (aggregate_type, aggregate_id, event_type, payload, headers)
@@ -117,16 +100,7 @@ layer(Database, { excludeTestServices: true })("worker telemetry", (it) => {
       const expected = yield* sql<{ pending: number; dead: number }>`
         select count(*) filter (where status = 'pending')::int as pending,
                count(*) filter (where status = 'dead')::int as dead from outbox`
-      yield* Layer.build(
-        WorkerLive.pipe(
-          Layer.provide(Layer.effect(EventHandlers, Effect.map(makeTestHandlers, EventHandlers.make))),
-          Layer.provide(PgClient.layer({ url: Redacted.make(db.url), maxConnections: 4 })),
-          Layer.provide(Layer.setConfigProvider(ConfigProvider.fromMap(new Map(Object.entries({
-            DATABASE_URL: db.url,
-            WORKER_ID: "a-gauge"
-          })))))
-        )
-      )
+      yield* startWorker(db, { WORKER_ID: "a-gauge" })
       const gauges = Effect.all({
         pending: Metric.value(Metrics.rowsFor("pending")),
         dead: Metric.value(Metrics.rowsFor("dead"))

@@ -1,92 +1,15 @@
 import { SqlClient } from "@effect/sql"
-import { PgClient } from "@effect/sql-pg"
-import { TestDatabase, type TestDatabaseInfo, TestDatabaseLive } from "@ecommerce/db/testing"
+import { TestDatabase } from "@ecommerce/db/testing"
 import { expect, it as plainIt, layer } from "@effect/vitest"
-import { ConfigProvider, Effect, FastCheck, HashMap, Layer, Logger, Redacted, Schedule, type Tracer } from "effect"
+import { Effect, FastCheck, Schedule } from "effect"
 import pg from "pg"
-import { afterEach, inject } from "vitest"
+import { afterEach } from "vitest"
 import { retryDelayMs } from "../src/outbox/Backoff.ts"
-import { EventHandlers } from "../src/outbox/EventHandler.ts"
 import { makeOutboxRepo } from "../src/outbox/OutboxRepo.ts"
-import { WorkerLive } from "../src/outbox/Worker.ts"
 import { causeChain } from "../src/StartupFailure.ts"
-import { createTestCallsTable, makeTestHandlers } from "./fixtures/testHandlers.ts"
+import { expectNoLeakedWorkers, type LogLine, startWorker, WorkerTestDatabase } from "./fixtures/inProcessWorker.ts"
 
-const adminUrl = inject("adminUrl")
-/** Every pool a test worker opens carries this name, so a leaked one can be found in pg_stat_activity. */
-const poolName = `worker-test-${process.pid}`
-let liveWorkers = 0
-
-export interface LogLine {
-  readonly level: string
-  readonly message: string
-  readonly annotations: Readonly<Record<string, unknown>>
-}
-
-const collectLogs = (into: Array<LogLine>) =>
-  Logger.add(Logger.make(({ annotations, logLevel, message }) => {
-    into.push({
-      level: logLevel.label,
-      message: (Array.isArray(message) ? message : [message]).map(String).join(" "),
-      annotations: Object.fromEntries(HashMap.toEntries(annotations))
-    })
-  }))
-
-/** A worker running in this process, on the file's database, until the enclosing scope closes. */
-const startWorker = (
-  db: TestDatabaseInfo,
-  settings: Record<string, string> = {},
-  observe: { readonly logs?: Array<LogLine>; readonly tracer?: Tracer.Tracer } = {}
-) =>
-  Effect.acquireRelease(Effect.sync(() => liveWorkers++), () => Effect.sync(() => liveWorkers--)).pipe(
-    Effect.zipRight(Layer.build(
-      WorkerLive.pipe(
-        Layer.provide(Layer.effect(EventHandlers, Effect.map(makeTestHandlers, EventHandlers.make))),
-        Layer.provide(PgClient.layer({ url: Redacted.make(db.url), maxConnections: 4, applicationName: poolName })),
-        Layer.provide(observe.logs ? collectLogs(observe.logs) : Layer.empty),
-        Layer.provide(observe.tracer ? Layer.setTracer(observe.tracer) : Layer.empty),
-        Layer.provide(
-          Layer.setConfigProvider(
-            ConfigProvider.fromMap(
-              new Map(Object.entries({ DATABASE_URL: db.url, LISTEN_PROBE_MS: "1000", WORKER_ID: poolName, ...settings }))
-            )
-          )
-        )
-      )
-    ))
-  )
-
-/** Connections of test workers (their pools and LISTEN sessions) that are still open. */
-const openWorkerConnections = async () => {
-  const client = new pg.Client({ connectionString: adminUrl })
-  await client.connect()
-  try {
-    const result = await client.query(
-      `select count(*)::int as n from pg_stat_activity where application_name = $1 or application_name like $2`,
-      [poolName, `orchestrator-listener:${poolName}%`]
-    )
-    return result.rows[0].n as number
-  } finally {
-    await client.end()
-  }
-}
-
-// A worker or pool that outlives its test would make later tests pass or fail for the wrong reason.
-afterEach(async () => {
-  expect(liveWorkers, "a worker was left running after its test").toBe(0)
-  const deadline = Date.now() + 5_000
-  let open = await openWorkerConnections()
-  while (open > 0 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 100))
-    open = await openWorkerConnections()
-  }
-  expect(open, "a worker's database connections were left open after its test").toBe(0)
-})
-
-/** The file's database, with the test handlers' call log. */
-const WorkerTestDatabase = Layer.effectDiscard(createTestCallsTable).pipe(
-  Layer.provideMerge(TestDatabaseLive(adminUrl, inject("templateDatabase")))
-)
+afterEach(expectNoLeakedWorkers)
 
 interface Row {
   readonly id: string

@@ -11,8 +11,10 @@ export interface FetcherOptions {
   readonly repo: OutboxRepo
   readonly running: RunningSet
   readonly wakeups: Wakeups
-  readonly concurrency: number
-  readonly dispatch: (row: ClaimedRow, now: number) => Effect.Effect<void>
+  /** Rows held at most: handler slots plus the local queue. */
+  readonly capacity: number
+  /** Takes claimed rows into the local queue and starts what fits. */
+  readonly accept: (rows: ReadonlyArray<ClaimedRow>) => Effect.Effect<void>
   /** Set when the last claim filled its batch (more rows are probably waiting). */
   readonly flags: { mayHaveMore: boolean; stopping: boolean }
 }
@@ -27,7 +29,7 @@ const recordClaim = (rows: ReadonlyArray<ClaimedRow>, now: number) =>
 
 /**
  * The one fetcher for all slots: waits for a wake-up, then claims batches sized to free capacity
- * until a claim comes back short or the slots are full. A failing claim is logged once per outage
+ * (free handler slots plus room in the local queue) until a claim comes back short or all is full. A failing claim is logged once per outage
  * and retried after a pause; wake-ups arriving meanwhile do not turn into queries against a sick
  * database.
  */
@@ -41,7 +43,7 @@ export const makeFetcher = (options: FetcherOptions) => {
       yield* Effect.annotateCurrentSpan("outbox.batch_size", rows.length)
       const now = yield* Clock.currentTimeMillis
       yield* recordClaim(rows, now)
-      for (const row of rows) yield* options.dispatch(row, now)
+      yield* options.accept(rows)
       return rows.length
     }).pipe(Effect.withSpan("outbox.claim", { root: true, attributes: { "outbox.limit": free } }))
 
@@ -52,7 +54,7 @@ export const makeFetcher = (options: FetcherOptions) => {
         // Let handlers that are finishing right now free their slots first: one larger claim
         // beats several tiny ones.
         yield* Effect.yieldNow()
-        const free = options.concurrency - running.size()
+        const free = options.capacity - running.size()
         if (free <= 0) {
           // This wake-up is spent; the next finishing handler must bring the fetcher back.
           flags.mayHaveMore = true

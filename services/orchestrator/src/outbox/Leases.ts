@@ -51,7 +51,9 @@ export const makeLeases = (options: LeasesOptions) => {
       lost++
       if (entry.fiber) yield* Fiber.interruptFork(entry.fiber)
     }
-    if (lost > 0) yield* Effect.logWarning(`lost the lease of ${lost} running event(s); interrupted their handlers`)
+    if (lost === 0) return
+    yield* Effect.logWarning(`lost the lease of ${lost} held event(s); interrupted their handlers`)
+    options.wakeups.wake("capacity")
   })
 
   const beat = Effect.gen(function*() {

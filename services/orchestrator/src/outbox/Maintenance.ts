@@ -31,7 +31,7 @@ export const makeReaper = (options: {
 }
 
 /**
- * Once a minute (and at start): deletes old `done` rows in batches, and forgets replicas silent
+ * Once a minute (and at start): deletes old `done` rows in batches of 500, and forgets replicas silent
  * for ten lease periods (at least a minute), which died without deregistering.
  */
 export const makePruner = (options: {
@@ -40,7 +40,7 @@ export const makePruner = (options: {
   readonly leaseMs: number
   readonly doneRetentionHours: number
 }) => {
-  const batch = 1_000
+  const batch = 500
   const outage = makeOutageLog("pruning works again")
   const pruneDone = options.doneRetentionHours === 0
     ? Effect.void

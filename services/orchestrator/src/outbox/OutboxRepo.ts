@@ -149,9 +149,10 @@ export const makeOutboxRepo = (sql: SqlClient.SqlClient, options: { readonly wor
 
   /**
    * Deletes up to `limit` `done` rows finished more than `retentionHours` ago, so the hot table
-   * stays small. Walks the primary key from the oldest id (old rows sit there) and stops at the
-   * limit, so it needs no index of its own; SKIP LOCKED keeps replicas pruning side by side from
-   * waiting on each other. Dead rows are kept: an operator decides about those.
+   * stays small. Walks `outbox_done_processed` (migrations/0031) from the oldest and stops at the
+   * limit: the cost of a batch does not depend on how much history is kept. SKIP LOCKED keeps
+   * replicas pruning side by side from waiting on each other. Dead rows are kept: an operator
+   * decides about those.
    */
   const pruneDone = (retentionHours: number, limit: number): Effect.Effect<number, SqlError> =>
     sql`
@@ -159,7 +160,7 @@ export const makeOutboxRepo = (sql: SqlClient.SqlClient, options: { readonly wor
       where id in (
         select id from outbox
         where status = 'done' and processed_at < now() - ${retentionHours} * interval '1 hour'
-        order by id
+        order by processed_at
         limit ${limit}
         for update skip locked
       )

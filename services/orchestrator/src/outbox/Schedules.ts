@@ -21,11 +21,14 @@ export const loopRestart = backoff(500, 10_000).pipe(
 /** How long a failing claim waits before the next try, whatever wake-ups arrive meanwhile. */
 export const claimFailurePause = Duration.seconds(1)
 
-/** Heartbeats (lease extension, watchdog, replica row): three per lease period. */
-export const heartbeatEvery = (leaseMs: number) => Schedule.spaced(Duration.millis(Math.max(100, Math.floor(leaseMs / 3))))
+/**
+ * Heartbeats (lease extension, watchdog, replica row): four per lease period, so three can be
+ * missed (a stalled event loop, a slow statement) before a live run loses its lease.
+ */
+export const heartbeatEvery = (leaseMs: number) => Schedule.spaced(Duration.millis(Math.max(75, Math.floor(leaseMs / 4))))
 
-/** The reaper of expired leases: twice per lease period, at least every 250 ms apart. */
-export const reaperEvery = (leaseMs: number) => Schedule.spaced(Duration.millis(Math.max(250, Math.floor(leaseMs / 2))))
+/** The reaper of expired leases: four times per lease period, so recovery takes about LEASE_MS * 1.25. */
+export const reaperEvery = (leaseMs: number) => Schedule.spaced(Duration.millis(Math.max(75, Math.floor(leaseMs / 4))))
 
 /** Pruning done rows and silent replicas. */
 export const pruneEvery = Schedule.spaced("1 minute")

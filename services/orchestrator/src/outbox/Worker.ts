@@ -1,6 +1,6 @@
 import { DatabaseConfig } from "@ecommerce/db"
 import { SqlClient } from "@effect/sql"
-import { Duration, Effect, Fiber, FiberSet, Layer, Option, Queue } from "effect"
+import { Clock, Duration, Effect, Fiber, FiberSet, Layer, Option, Queue } from "effect"
 import { makeReplicaRegistry, type ReplicaRegistry } from "../replicas/ReplicaRegistry.ts"
 import { retryAtStartup } from "../StartupFailure.ts"
 import { WorkerConfig } from "../WorkerConfig.ts"
@@ -13,7 +13,7 @@ import { runListener } from "./Listener.ts"
 import { makePruner, makeReaper, makeRowGauge } from "./Maintenance.ts"
 import { type ClaimedRow, makeOutboxRepo, type OutboxRepo } from "./OutboxRepo.ts"
 import { makeRunner } from "./Runner.ts"
-import { makeRunningSet, type RunningSet } from "./RunningSet.ts"
+import { type Held, makeRunningSet, type RunningSet } from "./RunningSet.ts"
 import { drainCheck, pollEvery } from "./Schedules.ts"
 import { makeSupervisor } from "./Supervisor.ts"
 import { makeWakeups } from "./Wakeups.ts"
@@ -49,9 +49,9 @@ const shutdown = (parts: Parts) =>
     const { config, repo, running } = parts
     parts.flags.stopping = true
     yield* FiberSet.clear(parts.loops)
-    if (running.size() > 0) {
-      yield* Effect.logInfo(`shutting down: waiting up to ${config.shutdownGraceMs} ms for ${running.size()} running handler(s)`)
-      yield* Effect.sync(() => running.size() === 0).pipe(
+    if (running.running() > 0) {
+      yield* Effect.logInfo(`shutting down: waiting up to ${config.shutdownGraceMs} ms for ${running.running()} running handler(s)`)
+      yield* Effect.sync(() => running.running() === 0).pipe(
         Effect.repeat({ until: (idle) => idle, schedule: drainCheck }),
         boundedInFinalizer(Duration.millis(config.shutdownGraceMs)),
         Effect.ignore
@@ -78,7 +78,8 @@ const shutdown = (parts: Parts) =>
 /**
  * One replica's outbox worker, composed from its parts (each a module of its own):
  * - fetcher (Fetcher.ts): on a wake-up, claims batches sized to free capacity;
- * - handlers (Runner.ts): one fiber per claimed row, its fate decided by RunningSet.ts from its Exit;
+ * - RunningSet.ts: the rows held, queued locally (WORKER_PREFETCH) or running, and the decision of
+ *   each run's fate from its Exit; handlers (Runner.ts): one fiber per running row;
  * - flusher (Flusher.ts): writes completions in batches;
  * - leases (Leases.ts): watchdog, lease extension, the replica's heartbeat row;
  * - reaper, pruner, row gauge (Maintenance.ts); poller and listener (Listener.ts): wake-ups.
@@ -103,20 +104,42 @@ export const runWorker = Effect.gen(function*() {
   const timers = yield* FiberSet.make<unknown>()
   const loops = yield* FiberSet.make<unknown>()
 
-  const dispatch = (row: ClaimedRow, now: number) =>
-    Effect.gen(function*() {
-      const entry = running.add(row, now)
-      entry.fiber = yield* FiberSet.run(
-        handlerFibers,
-        Effect.uninterruptibleMask((restore) =>
-          Effect.exit(restore(run(row))).pipe(
-            Effect.flatMap((exit) => running.finish(entry, exit)),
-            Effect.map((finished) => {
-              if (finished && flags.mayHaveMore) wakeups.wake("capacity")
-            })
-          )
+  const capacity = config.concurrency + config.prefetch
+  /** Refill the local queue once it has drained by half of the prefetch: claims stay large. */
+  const lowWater = capacity - Math.max(1, Math.floor(config.prefetch / 2))
+
+  const startRun = (entry: Held) =>
+    FiberSet.run(
+      handlerFibers,
+      Effect.uninterruptibleMask((restore) =>
+        Effect.exit(restore(run(entry.row))).pipe(
+          Effect.flatMap((exit) => running.finish(entry, exit)),
+          Effect.flatMap((finished) => {
+            if (!finished) return Effect.void
+            if (flags.mayHaveMore && running.size() <= lowWater) wakeups.wake("capacity")
+            return startQueued
+          })
         )
       )
+    ).pipe(Effect.map((fiber) => {
+      entry.fiber = fiber
+    }))
+
+  /** Starts queued rows while handler slots are free. */
+  const startQueued: Effect.Effect<void> = Effect.suspend(() => {
+    if (flags.stopping || running.running() >= config.concurrency) return Effect.void
+    return Effect.flatMap(Clock.currentTimeMillis, (now) =>
+      Effect.suspend(function loop(): Effect.Effect<void> {
+        if (running.running() >= config.concurrency) return Effect.void
+        const entry = running.next(now)
+        return entry === undefined ? Effect.void : Effect.zipRight(startRun(entry), Effect.suspend(loop))
+      }))
+  })
+
+  const accept = (rows: ReadonlyArray<ClaimedRow>) =>
+    Effect.suspend(() => {
+      for (const row of rows) running.hold(row)
+      return startQueued
     })
 
   const flusher = makeFlusher({ repo, completions, wakeups, timers })
@@ -138,7 +161,7 @@ export const runWorker = Effect.gen(function*() {
       fetcherUp: () => supervisor.isUp("fetcher")
     })
   ))
-  yield* fork("fetcher", makeFetcher({ repo, running, wakeups, flags, concurrency: config.concurrency, dispatch }))
+  yield* fork("fetcher", makeFetcher({ repo, running, wakeups, flags, capacity, accept }))
   yield* fork("reaper", makeReaper({ repo, wakeups, leaseMs: config.leaseMs, maxAttempts: config.maxAttempts }))
   yield* fork("pruner", makePruner({ repo, replicas, leaseMs: config.leaseMs, doneRetentionHours: config.doneRetentionHours }))
   yield* fork("row-gauge", makeRowGauge(repo))
