@@ -9,10 +9,13 @@ export const WorkerConfig = Config.all({
     Config.withDefault(`${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`)
   ),
   concurrency: positiveInteger("WORKER_CONCURRENCY", 16),
+  prefetch: nonNegativeInteger("WORKER_PREFETCH", 128),
   pollIntervalMs: positiveInteger("POLL_INTERVAL_MS", 5_000),
+  // Liveness, not duration: a heartbeat extends the lease every LEASE_MS / 4 and HANDLER_TIMEOUT_MS
+  // bounds a run, so a short lease recovers a SIGKILLed replica's rows in about LEASE_MS + LEASE_MS / 4.
   leaseMs: Config.integer("LEASE_MS").pipe(
-    Config.validate({ message: "must be an integer >= 300 (heartbeats run every LEASE_MS / 3)", validation: (n) => n >= 300 }),
-    Config.withDefault(5_000)
+    Config.validate({ message: "must be an integer >= 300 (heartbeats run every LEASE_MS / 4)", validation: (n) => n >= 300 }),
+    Config.withDefault(2_000)
   ),
   maxAttempts: positiveInteger("MAX_ATTEMPTS", 10),
   retryBaseMs: positiveInteger("RETRY_BASE_MS", 1_000),

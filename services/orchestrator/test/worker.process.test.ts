@@ -6,7 +6,7 @@ import { SqlClient } from "@effect/sql"
 import { TestDatabase, TestDatabaseLive } from "@ecommerce/db/testing"
 import { freePort } from "@ecommerce/db/embedded"
 import { expect, layer } from "@effect/vitest"
-import { Effect, Schedule } from "effect"
+import { Effect, Layer, Schedule } from "effect"
 import { execFile } from "node:child_process"
 import { promisify } from "node:util"
 import { inject } from "vitest"
@@ -35,9 +35,12 @@ const until = <A>(what: string, query: Effect.Effect<A, unknown, SqlClient.SqlCl
 const scalar = <A>(statement: Effect.Effect<ReadonlyArray<{ readonly value: A }>, unknown>) =>
   Effect.map(statement, (rows) => rows[0]!.value)
 
-layer(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")), { excludeTestServices: true })("worker processes", (it) => {
-  it.effect("setup: the test handlers' call log", () => createTestCallsTable)
+/** The file's database, with the test handlers' call log. */
+const Database = Layer.effectDiscard(createTestCallsTable).pipe(
+  Layer.provideMerge(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")))
+)
 
+layer(Database, { excludeTestServices: true })("worker processes", (it) => {
   it.effect(
     "4 replicas drain 5,000 Ping rows and 500 rows over 50 aggregates: each exactly once, in order per aggregate",
     () =>

@@ -1,28 +1,15 @@
 import { SqlClient } from "@effect/sql"
-import { PgClient } from "@effect/sql-pg"
-import { TestDatabase, type TestDatabaseInfo, TestDatabaseLive } from "@ecommerce/db/testing"
-import { expect, layer } from "@effect/vitest"
-import { ConfigProvider, Effect, Layer, Redacted, Schedule } from "effect"
-import { inject } from "vitest"
+import { TestDatabase } from "@ecommerce/db/testing"
+import { expect, it as plainIt, layer } from "@effect/vitest"
+import { Effect, FastCheck, Schedule } from "effect"
+import pg from "pg"
+import { afterEach } from "vitest"
 import { retryDelayMs } from "../src/outbox/Backoff.ts"
-import { EventHandlers } from "../src/outbox/EventHandler.ts"
 import { makeOutboxRepo } from "../src/outbox/OutboxRepo.ts"
-import { WorkerLive } from "../src/outbox/Worker.ts"
-import { createTestCallsTable, makeTestHandlers } from "./fixtures/testHandlers.ts"
+import { causeChain } from "../src/StartupFailure.ts"
+import { expectNoLeakedWorkers, type LogLine, startWorker, WorkerTestDatabase } from "./fixtures/inProcessWorker.ts"
 
-/** A worker running in this process, on the file's database, until the enclosing scope closes. */
-const startWorker = (db: TestDatabaseInfo, settings: Record<string, string> = {}) =>
-  Layer.build(
-    WorkerLive.pipe(
-      Layer.provide(Layer.effect(EventHandlers, Effect.map(makeTestHandlers, EventHandlers.make))),
-      Layer.provide(PgClient.layer({ url: Redacted.make(db.url), maxConnections: 4 })),
-      Layer.provide(
-        Layer.setConfigProvider(
-          ConfigProvider.fromMap(new Map(Object.entries({ DATABASE_URL: db.url, LISTEN_PROBE_MS: "1000", ...settings })))
-        )
-      )
-    )
-  )
+afterEach(expectNoLeakedWorkers)
 
 interface Row {
   readonly id: string
@@ -54,9 +41,7 @@ const rowUntil = (id: string, predicate: (row: Row) => boolean, what: string) =>
 
 const settled = (row: Row) => row.status === "done" || row.status === "dead"
 
-layer(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")), { excludeTestServices: true })("worker", (it) => {
-  it.effect("setup: the test handlers' call log", () => createTestCallsTable)
-
+layer(WorkerTestDatabase, { excludeTestServices: true })("worker", (it) => {
   it.effect("a retryable failure backs off, then goes dead after MAX_ATTEMPTS with the reason", () =>
     Effect.gen(function*() {
       const db = yield* TestDatabase
@@ -130,11 +115,11 @@ layer(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")), { exclud
       const reason = (id: string) => Effect.map(rowUntil(id, settled, "settled"), (r) => [r.status, r.last_error])
       expect(yield* reason(unknown)).toEqual([
         "dead",
-        `unknown event_type "NoSuchEvent": no handler is registered for it (known: Ping, Record, Sleep, Fail, FailUntil, Typed)`
+        `unknown event_type "NoSuchEvent": no handler is registered for it (known: Ping, Record, Sleep, Fail, FailUntil, Typed, BadDecoder, Crash)`
       ])
       const [missingStatus, missingError] = yield* reason(missing)
       expect(missingStatus).toBe("dead")
-      expect(missingError).toMatch(/^payload does not match Typed: .*\["n"\].*is missing/)
+      expect(missingError).toBe(`payload does not match Typed: ["n"] is missing`)
       const [wrongStatus, wrongError] = yield* reason(wrongTypes)
       expect(wrongStatus).toBe("dead")
       expect(wrongError).toMatch(/\["n"\].*Expected number, actual "seven"/)
@@ -300,15 +285,170 @@ layer(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")), { exclud
         last_error: "lease held by crashy expired during attempt 3 of 3 (worker crashed or stalled)"
       })
     }))
+
+  it.effect("rows nested 6,000 deep end with a completion and a reason on the first attempt; the worker keeps going", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const db = yield* TestDatabase
+      yield* startWorker(db)
+      const deep = "[".repeat(6_000) + "]".repeat(6_000)
+      const insertRaw = (aggregateId: string, eventType: string, json: string) =>
+        sql<{ id: string }>`
+          insert into outbox (aggregate_type, aggregate_id, event_type, payload)
+          values ('test', ${aggregateId}, ${eventType}, ${json}::jsonb) returning id::text as id`.pipe(
+          Effect.map((rows) => rows[0]!.id)
+        )
+      const asPayload = yield* insertRaw("deep-1", "Typed", deep)
+      const asField = yield* insertRaw("deep-2", "Typed", `{"n": 1, "label": ${deep}}`)
+      const asPing = yield* insertRaw("deep-3", "Ping", deep)
+      const asDefect = yield* insertRaw("deep-4", "Crash", deep)
+      const after = yield* insert("deep-5", "Record", {})
+      const payloadRow = yield* rowUntil(asPayload, settled, "deep payload settled")
+      expect(payloadRow).toMatchObject({ status: "dead", attempts: 1 })
+      expect(payloadRow.last_error).toMatch(/^payload does not match Typed: /)
+      const fieldRow = yield* rowUntil(asField, settled, "deep field settled")
+      expect(fieldRow).toMatchObject({ status: "dead", attempts: 1 })
+      expect(fieldRow.last_error).toMatch(/^payload does not match Typed: \["label"\] /)
+      expect(yield* rowUntil(asPing, settled, "deep Ping settled")).toMatchObject({ status: "done", attempts: 1 })
+      expect(yield* rowUntil(after, settled, "the next row settled")).toMatchObject({ status: "done" })
+      // A defect that cannot be printed is still a retryable crash with a reason, not a stalled slot.
+      const defectRow = yield* rowUntil(asDefect, (r) => r.status !== "processing" && r.last_error !== null, "crash recorded")
+      expect(defectRow.last_error).toMatch(/handler crashed: a defect that cannot be printed/)
+    }).pipe(Effect.scoped))
+
+  it.effect("a throwing decoder sends the row dead on its first attempt, naming the cause", () =>
+    Effect.gen(function*() {
+      const db = yield* TestDatabase
+      yield* startWorker(db)
+      const id = yield* insert("decoder-1", "BadDecoder", {})
+      expect(yield* rowUntil(id, settled, "dead")).toMatchObject({
+        status: "dead",
+        attempts: 1,
+        last_error: "payload does not match BadDecoder: its decoder threw Error: decoder bug"
+      })
+    }).pipe(Effect.scoped))
+
+  it.effect("a handler defect is retried, then dead with the crash as the reason", () =>
+    Effect.gen(function*() {
+      const db = yield* TestDatabase
+      yield* startWorker(db, { MAX_ATTEMPTS: "2", RETRY_BASE_MS: "50", RETRY_MAX_MS: "50" })
+      const id = yield* insert("crash-1", "Crash", { boom: true })
+      const final = yield* rowUntil(id, settled, "dead after 2 attempts")
+      expect(final).toMatchObject({ status: "dead", attempts: 2 })
+      expect(final.last_error).toMatch(/^gave up after 2 attempts \(MAX_ATTEMPTS=2\): handler crashed: /)
+    }).pipe(Effect.scoped))
+
+  it.effect("dead-lettering logs one warning line with the event id, type and reason", () =>
+    Effect.gen(function*() {
+      const db = yield* TestDatabase
+      const logs: Array<LogLine> = []
+      yield* startWorker(db, {}, { logs })
+      const id = yield* insert("deadlog-1", "Fail", { retryable: false, message: "card permanently rejected" })
+      yield* rowUntil(id, settled, "dead")
+      const [{ event_id }] = yield* Effect.flatMap(SqlClient.SqlClient, (sql) =>
+        sql<{ event_id: string }>`select event_id::text as event_id from outbox where id = ${id}`)
+      const lines = yield* Effect.sync(() => logs.filter((l) => l.annotations["event_id"] === event_id && l.level === "WARN")).pipe(
+        Effect.filterOrFail((found) => found.length > 0),
+        Effect.retry(Schedule.spaced("20 millis")),
+        Effect.timeout("5 seconds")
+      )
+      expect(lines).toHaveLength(1)
+      expect(lines[0]!.message).toContain("card permanently rejected")
+      expect(lines[0]!.annotations).toMatchObject({ event_id, event_type: "Fail" })
+    }).pipe(Effect.scoped))
+
+  it.effect("rows with values only a superuser can write go dead with a reason, and the next rows still run", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const db = yield* TestDatabase
+      const absurd = yield* insert("absurd-1", "Record", {})
+      yield* sql`update outbox set attempts = 2147483647 where id = ${absurd}`
+      const infinite = yield* insert("absurd-2", "Record", {})
+      yield* sql`update outbox set created_at = 'infinity' where id = ${infinite}`
+      const sameAggregate = yield* insert("absurd-1", "Record", {})
+      const other = yield* insert("absurd-3", "Record", {})
+      yield* startWorker(db)
+      const absurdRow = yield* rowUntil(absurd, settled, "absurd attempts settled")
+      expect(absurdRow.status).toBe("dead")
+      expect(absurdRow.last_error).toMatch(/^attempts is 2147483647 at claim, over MAX_ATTEMPTS \(10\)/)
+      const infiniteRow = yield* rowUntil(infinite, settled, "infinite created_at settled")
+      expect(infiniteRow.status).toBe("dead")
+      expect(infiniteRow.last_error).toMatch(/^created_at is Infinity, not a finite timestamp/)
+      expect((yield* rowUntil(sameAggregate, settled, "next row of the aggregate")).status).toBe("done")
+      expect((yield* rowUntil(other, settled, "another aggregate's row")).status).toBe("done")
+    }).pipe(Effect.scoped))
+
+  it.effect("a claim beside a row locked by another transaction returns the other rows at once", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const db = yield* TestDatabase
+      const repo = makeOutboxRepo(sql, { workerId: "skip-locked", leaseMs: 60_000 })
+      const locked = yield* insert("locked-1", "Ping", {})
+      const free = [yield* insert("locked-2", "Ping", {}), yield* insert("locked-3", "Ping", {})]
+      const other = yield* Effect.acquireRelease(
+        Effect.promise(async () => {
+          const client = new pg.Client({ connectionString: db.url })
+          await client.connect()
+          await client.query("begin")
+          await client.query("select id from outbox where id = $1 for update", [locked])
+          return client
+        }),
+        (client) => Effect.promise(() => client.query("rollback").then(() => client.end()))
+      )
+      expect(other).toBeDefined()
+      const claimed = yield* repo.claim(1_000).pipe(
+        Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => new Error("the claim waited on the locked row") })
+      )
+      const ids = claimed.map((r) => r.id)
+      expect(ids).toEqual(expect.arrayContaining(free))
+      expect(ids).not.toContain(locked)
+      yield* repo.complete(claimed.map((r) => ({ id: r.id, leaseToken: r.lease_token, status: "done", delayMs: 0, error: null })))
+    }).pipe(Effect.scoped))
+
+  it.effect("registering the replica is retried within STARTUP_TIMEOUT_MS, and its failure names the root cause", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const db = yield* TestDatabase
+      yield* sql`alter table worker_heartbeats rename to worker_heartbeats_away`
+      const restore = sql`alter table if exists worker_heartbeats_away rename to worker_heartbeats`
+      yield* Effect.addFinalizer(() => Effect.ignore(restore))
+      const failure = yield* Effect.flip(Effect.scoped(startWorker(db, { STARTUP_TIMEOUT_MS: "600" })))
+      expect(causeChain(failure)).toMatch(
+        /^registering the replica in worker_heartbeats failed for 600 ms \(STARTUP_TIMEOUT_MS\): .*relation "worker_heartbeats" does not exist/
+      )
+      // The table comes back while the worker is still retrying: it starts.
+      yield* Effect.forkScoped(Effect.sleep("700 millis").pipe(Effect.zipRight(restore)))
+      yield* startWorker(db, { STARTUP_TIMEOUT_MS: "20000", WORKER_ID: "late-table" })
+      const registered = yield* sql<{ n: number }>`select count(*)::int as n from worker_heartbeats where worker_id = 'late-table'`
+      expect(registered[0]!.n).toBe(1)
+    }).pipe(Effect.scoped))
 })
 
-layer(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")), { excludeTestServices: true })("backoff", (it) => {
-  it("doubles from RETRY_BASE_MS, is capped at RETRY_MAX_MS, and never drops below half the ceiling", () => {
-    expect(retryDelayMs(1, 1000, 300_000, 0)).toBe(500)
-    expect(retryDelayMs(1, 1000, 300_000, 1)).toBe(1000)
-    expect(retryDelayMs(4, 1000, 300_000, 0.5)).toBe(6000)
-    expect(retryDelayMs(20, 1000, 300_000, 0)).toBe(150_000)
-    expect(retryDelayMs(20, 1000, 300_000, 1)).toBe(300_000)
-    expect(retryDelayMs(1_000, 1000, 300_000, 1)).toBe(300_000)
-  })
+plainIt.prop(
+  "retry delays stay within [ceiling / 2, ceiling], never above RETRY_MAX_MS, for any attempt and random draw",
+  [
+    FastCheck.integer({ min: 1, max: 10_000 }),
+    FastCheck.integer({ min: 1, max: 1_000_000 }),
+    FastCheck.integer({ min: 0, max: 10_000_000 }),
+    FastCheck.double({ min: 0, max: 1, maxExcluded: true, noNaN: true })
+  ],
+  ([attempt, baseMs, extra, random]) => {
+    const maxMs = baseMs + extra
+    const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt - 1, 30))
+    const delay = retryDelayMs(attempt, baseMs, maxMs, random)
+    expect(delay).toBeGreaterThanOrEqual(Math.floor(ceiling / 2))
+    expect(delay).toBeLessThanOrEqual(ceiling)
+    expect(delay).toBeLessThanOrEqual(maxMs)
+    // More attempts never shorten the ceiling.
+    expect(retryDelayMs(attempt + 1, baseMs, maxMs, 1)).toBeGreaterThanOrEqual(retryDelayMs(attempt, baseMs, maxMs, 1))
+  }
+)
+
+plainIt("retry delays double from RETRY_BASE_MS and are capped at RETRY_MAX_MS", () => {
+  expect(retryDelayMs(1, 1000, 300_000, 0)).toBe(500)
+  expect(retryDelayMs(1, 1000, 300_000, 1)).toBe(1000)
+  expect(retryDelayMs(4, 1000, 300_000, 0.5)).toBe(6000)
+  expect(retryDelayMs(20, 1000, 300_000, 0)).toBe(150_000)
+  expect(retryDelayMs(20, 1000, 300_000, 1)).toBe(300_000)
+  expect(retryDelayMs(1_000, 1000, 300_000, 1)).toBe(300_000)
 })

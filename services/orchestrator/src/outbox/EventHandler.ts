@@ -43,6 +43,55 @@ export interface EventHandler {
   readonly run: (event: OutboxEvent) => Effect.Effect<void, HandlerError | Park | InvalidPayload>
 }
 
+const formatPath = (path: ReadonlyArray<PropertyKey>) =>
+  path.map((key) => `[${typeof key === "symbol" ? String(key) : JSON.stringify(key)}]`).join("")
+
+/**
+ * The issues without the offending values, for when describing a value throws (a value nested
+ * thousands deep overflows the stack): paths and expected types are always printable.
+ */
+const issuesWithoutValues = (issue: ParseResult.ParseIssue, path: ReadonlyArray<PropertyKey>): Array<string> => {
+  const at = (text: string) => (path.length === 0 ? text : `${formatPath(path)} ${text}`)
+  switch (issue._tag) {
+    case "Pointer":
+      return issuesWithoutValues(issue.issue, [...path, ...(Array.isArray(issue.path) ? issue.path : [issue.path])])
+    case "Composite":
+      return (Array.isArray(issue.issues) ? issue.issues : [issue.issues]).flatMap((i) => issuesWithoutValues(i, path))
+    case "Refinement":
+    case "Transformation":
+      return issuesWithoutValues(issue.issue, path)
+    case "Missing":
+      return [at("is missing")]
+    case "Unexpected":
+      return [at("is unexpected")]
+    case "Forbidden":
+      return [at("is forbidden")]
+    case "Type":
+      return [at(`Expected ${String(issue.ast)}, actual a value too deeply nested to print`)]
+  }
+}
+
+/**
+ * `payload does not match T: ["field"] is missing; ["n"] Expected number, actual "seven"`: the path
+ * and the rule of each issue, without Schema's tree of encoded/transformation boilerplate.
+ */
+export const describeDecodeError = (eventType: string, error: ParseResult.ParseError): string => {
+  const prefix = `payload does not match ${eventType}: `
+  try {
+    const issues = ParseResult.ArrayFormatter.formatErrorSync(error).map((issue) => {
+      const message = issue.message.replace(/\s*\n\s*/g, " ")
+      return issue.path.length === 0 ? message : `${formatPath(issue.path)} ${message}`
+    })
+    return prefix + issues.join("; ")
+  } catch {
+    try {
+      return prefix + issuesWithoutValues(error.issue, []).join("; ")
+    } catch {
+      return prefix + "the payload cannot be described (nested too deeply?)"
+    }
+  }
+}
+
 export const makeHandler = <A, I>(
   eventType: string,
   payload: Schema.Schema<A, I>,
@@ -52,13 +101,18 @@ export const makeHandler = <A, I>(
   return {
     eventType,
     run: (event) =>
-      decode(event.payload).pipe(
-        Effect.mapError((error) =>
-          new InvalidPayload({
-            message: `payload does not match ${eventType}: ${
-              ParseResult.TreeFormatter.formatErrorSync(error).replace(/\s*\n\s*/g, "; ")
-            }`
-          })
+      Effect.suspend(() => decode(event.payload)).pipe(
+        Effect.mapError((error) => new InvalidPayload({ message: describeDecodeError(eventType, error) })),
+        // A decoder that throws is a property of the payload (and the schema), not of the moment:
+        // retrying cannot help, so it fails like an invalid payload.
+        Effect.catchAllDefect((defect) =>
+          Effect.fail(
+            new InvalidPayload({
+              message: `payload does not match ${eventType}: its decoder threw ${
+                defect instanceof Error ? `${defect.name}: ${defect.message}` : "a non-Error value"
+              }`
+            })
+          )
         ),
         Effect.flatMap((decoded) => handle({ ...event, payload: decoded }))
       )

@@ -1,6 +1,9 @@
 import { pgClientOptions, type DatabaseConfig } from "@ecommerce/db"
-import { Data, Deferred, Duration, Effect, Exit, Random } from "effect"
+import { Data, Deferred, Duration, Effect, Exit, Metric } from "effect"
 import pg from "pg"
+import * as Metrics from "./Metrics.ts"
+import { makeOutageLog } from "./OutageLog.ts"
+import { listenerReconnect } from "./Schedules.ts"
 
 export const channel = "order_events"
 
@@ -69,36 +72,32 @@ const session = (options: ListenerOptions, onConnected: Effect.Effect<void>) =>
   }).pipe(Effect.scoped)
 
 /**
- * Keeps a LISTEN session up for the life of the worker. Reconnects with jittered exponential
- * backoff (250 ms doubling to 30 s), re-issues LISTEN, and wakes the worker after every (re)connect
- * so it polls at once for whatever was committed while it was deaf. Logs once per state change,
- * not once per try. While it is down the worker runs on polling alone.
+ * Keeps a LISTEN session up for the life of the worker. Reconnects with `listenerReconnect`'s
+ * jittered backoff, re-issues LISTEN, and wakes the worker after every (re)connect so it polls at
+ * once for whatever was committed while it was deaf. Logs once per state change, not once per try.
+ * While it is down the worker runs on polling alone.
  */
-export const runListener = (options: ListenerOptions & { readonly pollIntervalMs: number }) =>
-  Effect.gen(function*() {
-    let state: "starting" | "up" | "down" = "starting"
-    let failures = 0
-    const onConnected = Effect.suspend(() => {
-      const previous = state
-      state = "up"
-      failures = 0
-      options.wake()
-      return previous === "down"
-        ? Effect.logInfo(`LISTEN ${channel} re-established; polling once to catch up`)
-        : Effect.logInfo(`LISTEN ${channel} established`)
-    })
-    while (true) {
-      const lost = yield* Effect.flip(session(options, onConnected))
-      const message = lost.reason
-      if (state !== "down") {
-        yield* Effect.logWarning(
-          `LISTEN ${channel} is down (${message}); reconnecting with backoff, polling every ${options.pollIntervalMs} ms meanwhile`
-        )
-        state = "down"
-      }
-      failures++
-      const ceiling = Math.min(30_000, 250 * 2 ** Math.min(failures - 1, 10))
-      const jitter = yield* Random.next
-      yield* Effect.sleep(Duration.millis(ceiling / 2 + jitter * (ceiling / 2)))
-    }
+export const runListener = (options: ListenerOptions & { readonly pollIntervalMs: number }) => {
+  let everConnected = false
+  const outage = makeOutageLog(`LISTEN ${channel} re-established; polling once to catch up`)
+  const onConnected = Effect.suspend(() => {
+    options.wake()
+    const first = !everConnected
+    everConnected = true
+    return Metric.set(Metrics.listenerConnected, 1).pipe(
+      Effect.zipRight(first && !outage.isDown() ? Effect.logInfo(`LISTEN ${channel} established`) : outage.succeeded)
+    )
   })
+  return session(options, onConnected).pipe(
+    Effect.catchAll((lost) =>
+      Metric.set(Metrics.listenerConnected, 0).pipe(
+        Effect.zipRight(outage.failed(
+          `LISTEN ${channel} is down (${lost.reason}); reconnecting with backoff, polling every ${options.pollIntervalMs} ms meanwhile`
+        )),
+        Effect.zipRight(Effect.fail(lost))
+      )
+    ),
+    Effect.retry(listenerReconnect),
+    Effect.ensuring(Metric.set(Metrics.listenerConnected, 0))
+  )
+}

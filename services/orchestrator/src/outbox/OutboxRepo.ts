@@ -1,32 +1,28 @@
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Effect, Schema } from "effect"
-
-const ClaimedRow = Schema.Struct({
-  id: Schema.String,
-  event_id: Schema.String,
-  aggregate_type: Schema.String,
-  aggregate_id: Schema.String,
-  event_type: Schema.String,
-  payload: Schema.Unknown,
-  headers: Schema.Unknown,
-  attempts: Schema.Number,
-  lease_token: Schema.String,
-  created_at: Schema.DateFromSelf
-})
-export type ClaimedRow = typeof ClaimedRow.Type
-const decodeClaimed = Schema.decodeUnknown(Schema.Array(ClaimedRow))
+import { Effect } from "effect"
+import type { Completion } from "./Completion.ts"
 
 /**
- * What a finished run writes back. `pending` means "retry after delayMs"; `parked` means "run again
- * after delayMs" without counting the attempt.
+ * A claimed row as the claim statement returns it. Not decoded with Schema: every column is typed by
+ * Postgres or written by the worker itself, and the few a producer can fill with odd values
+ * (`created_at` = 'infinity', an absurd `attempts`) are checked before the run (see Runner.ts),
+ * so one bad row becomes a dead row instead of failing the whole claim.
  */
-export interface Completion {
+export interface ClaimedRow {
   readonly id: string
-  readonly leaseToken: string
-  readonly status: "done" | "pending" | "parked" | "dead"
-  readonly delayMs: number
-  readonly error: string | null
+  readonly event_id: string
+  readonly aggregate_type: string
+  readonly aggregate_id: string
+  readonly event_type: string
+  readonly payload: unknown
+  readonly headers: unknown
+  readonly attempts: number
+  readonly lease_token: string
+  /** A Date, or a number (±Infinity) when a producer wrote 'infinity'. */
+  readonly created_at: Date | number
+  /** Size of the payload's JSON text, measured by Postgres (no JSON.stringify on the hot path). */
+  readonly payload_bytes: number
 }
 
 export interface CompletionResult {
@@ -47,11 +43,11 @@ export const makeOutboxRepo = (sql: SqlClient.SqlClient, options: { readonly wor
    * retry, or processing; done and dead rows do not block) and the reasons for its shape.
    */
   const claim = (limit: number): Effect.Effect<ReadonlyArray<ClaimedRow>, SqlError> =>
-    sql`
+    sql<ClaimedRow>`
       select id::text as id, event_id::text as event_id, aggregate_type, aggregate_id, event_type,
-             payload, headers, attempts, lease_token::text as lease_token, created_at
+             payload, headers, attempts, lease_token::text as lease_token, created_at,
+             octet_length(payload::text) as payload_bytes
       from outbox_claim(${options.workerId}, ${limit}, ${options.leaseMs})`.pipe(
-      Effect.flatMap((rows) => Effect.orDie(decodeClaimed(rows))),
       Effect.map((rows) => [...rows].sort((a, b) => Number(a.id) - Number(b.id)))
     )
 
@@ -59,7 +55,7 @@ export const makeOutboxRepo = (sql: SqlClient.SqlClient, options: { readonly wor
    * Writes the outcome of many runs in one statement. Each row is guarded by its lease token:
    * a worker that lost its lease (expired and re-claimed elsewhere) updates nothing.
    */
-  const complete = (batch: ReadonlyArray<Completion>): Effect.Effect<ReadonlyArray<CompletionResult>, SqlError> =>
+  const complete = (batch: ReadonlyArray<Pick<Completion, "id" | "leaseToken" | "status" | "delayMs" | "error">>): Effect.Effect<ReadonlyArray<CompletionResult>, SqlError> =>
     batch.length === 0
       ? Effect.succeed([])
       : sql<{ id: string; unblocks_successor: boolean }>`
@@ -153,9 +149,10 @@ export const makeOutboxRepo = (sql: SqlClient.SqlClient, options: { readonly wor
 
   /**
    * Deletes up to `limit` `done` rows finished more than `retentionHours` ago, so the hot table
-   * stays small. Walks the primary key from the oldest id (old rows sit there) and stops at the
-   * limit, so it needs no index of its own; SKIP LOCKED keeps replicas pruning side by side from
-   * waiting on each other. Dead rows are kept: an operator decides about those.
+   * stays small. Walks `outbox_done_processed` (migrations/0031) from the oldest and stops at the
+   * limit: the cost of a batch does not depend on how much history is kept. SKIP LOCKED keeps
+   * replicas pruning side by side from waiting on each other. Dead rows are kept: an operator
+   * decides about those.
    */
   const pruneDone = (retentionHours: number, limit: number): Effect.Effect<number, SqlError> =>
     sql`
@@ -163,13 +160,29 @@ export const makeOutboxRepo = (sql: SqlClient.SqlClient, options: { readonly wor
       where id in (
         select id from outbox
         where status = 'done' and processed_at < now() - ${retentionHours} * interval '1 hour'
-        order by id
+        order by processed_at
         limit ${limit}
         for update skip locked
       )
       returning id`.pipe(Effect.map((rows) => rows.length))
 
-  return { claim, complete, extendLeases, release, reapExpired, pruneDone } as const
+  /**
+   * Counts for the `outbox.rows` gauge, or nothing when this replica is not the one that reports:
+   * the live replica with the smallest worker_id does, so the counts cost one query per period
+   * for the whole fleet, not one per replica. Each count walks one partial index.
+   */
+  const countRows: Effect.Effect<{ pending: number; processing: number; dead: number } | undefined, SqlError> = sql<
+    { pending: number; processing: number; dead: number }
+  >`
+      select (select count(*) from outbox where status = 'pending')::int as pending,
+             (select count(*) from outbox where status = 'processing')::int as processing,
+             (select count(*) from outbox where status = 'dead')::int as dead
+      where ${options.workerId} = (
+        select min(worker_id) from worker_heartbeats
+        where last_seen_at > now() - ${3 * options.leaseMs} * interval '1 millisecond'
+      )`.pipe(Effect.map((rows) => rows[0]))
+
+  return { claim, complete, extendLeases, release, reapExpired, pruneDone, countRows } as const
 }
 
 export type OutboxRepo = ReturnType<typeof makeOutboxRepo>

@@ -19,3 +19,5 @@ export const makeReplicaRegistry = (sql: SqlClient.SqlClient, workerId: string, 
       where last_seen_at < now() - ${silentForMs} * interval '1 millisecond'
       returning worker_id`.pipe(Effect.map((rows) => rows.length))
 })
+
+export type ReplicaRegistry = ReturnType<typeof makeReplicaRegistry>

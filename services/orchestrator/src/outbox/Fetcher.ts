@@ -1,0 +1,81 @@
+import type { SqlError } from "@effect/sql/SqlError"
+import { Clock, Effect, Metric } from "effect"
+import * as Metrics from "./Metrics.ts"
+import type { ClaimedRow, OutboxRepo } from "./OutboxRepo.ts"
+import { errorSummary, makeOutageLog } from "./OutageLog.ts"
+import type { RunningSet } from "./RunningSet.ts"
+import { claimFailurePause } from "./Schedules.ts"
+import type { Wakeups } from "./Wakeups.ts"
+
+export interface FetcherOptions {
+  readonly repo: OutboxRepo
+  readonly running: RunningSet
+  readonly wakeups: Wakeups
+  /** Rows held at most: handler slots plus the local queue. */
+  readonly capacity: number
+  /** Takes claimed rows into the local queue and starts what fits. */
+  readonly accept: (rows: ReadonlyArray<ClaimedRow>) => Effect.Effect<void>
+  /** Set when the last claim filled its batch (more rows are probably waiting). */
+  readonly flags: { mayHaveMore: boolean; stopping: boolean }
+}
+
+const recordClaim = (rows: ReadonlyArray<ClaimedRow>, now: number) =>
+  Effect.suspend(() => {
+    const lags = rows.map((row) =>
+      row.created_at instanceof Date ? Metric.update(Metrics.lagFor(row.event_type), now - row.created_at.getTime()) : Effect.void
+    )
+    return Effect.all([Metric.update(Metrics.claimBatchSize, rows.length), ...lags], { discard: true })
+  })
+
+/**
+ * The one fetcher for all slots: waits for a wake-up, then claims batches sized to free capacity
+ * (free handler slots plus room in the local queue) until a claim comes back short or all is full. A failing claim is logged once per outage
+ * and retried after a pause; wake-ups arriving meanwhile do not turn into queries against a sick
+ * database.
+ */
+export const makeFetcher = (options: FetcherOptions) => {
+  const { flags, running, wakeups } = options
+  const outage = makeOutageLog("claiming works again")
+
+  const claim = (free: number) =>
+    Effect.gen(function*() {
+      const rows = yield* options.repo.claim(free)
+      yield* Effect.annotateCurrentSpan("outbox.batch_size", rows.length)
+      const now = yield* Clock.currentTimeMillis
+      yield* recordClaim(rows, now)
+      yield* options.accept(rows)
+      return rows.length
+    }).pipe(Effect.withSpan("outbox.claim", { root: true, attributes: { "outbox.limit": free } }))
+
+  const claimUntilFullOrEmpty = (source: Metrics.WakeupSource) =>
+    Effect.gen(function*() {
+      let first = true
+      while (!flags.stopping) {
+        // Let handlers that are finishing right now free their slots first: one larger claim
+        // beats several tiny ones.
+        yield* Effect.yieldNow()
+        const free = options.capacity - running.size()
+        if (free <= 0) {
+          // This wake-up is spent; the next finishing handler must bring the fetcher back.
+          flags.mayHaveMore = true
+          if (first) yield* Metric.increment(Metrics.wakeupsFor(source, false))
+          return
+        }
+        const claimed = yield* claim(free)
+        yield* outage.succeeded
+        if (first) yield* Metric.increment(Metrics.wakeupsFor(source, claimed > 0))
+        first = false
+        flags.mayHaveMore = claimed === free
+        if (!flags.mayHaveMore) return
+      }
+    }).pipe(
+      Effect.catchAll((error: SqlError) =>
+        outage.failed(`claim failed (${errorSummary(error)}); retrying`).pipe(
+          Effect.zipRight(Effect.sleep(claimFailurePause)),
+          Effect.zipRight(Effect.sync(() => wakeups.wake("retry_timer")))
+        )
+      )
+    )
+
+  return Effect.forever(Effect.flatMap(wakeups.take, claimUntilFullOrEmpty))
+}
