@@ -1,11 +1,10 @@
 import { PgLive } from "@ecommerce/db"
 import { InventoryClient, OrdersClient, PaymentsClient } from "@ecommerce/http-kit/clients"
+import { withObservability } from "@ecommerce/telemetry"
 import { NodeRuntime } from "@effect/platform-node"
-import { Effect, Layer } from "effect"
-import { LoggingLive } from "./Logging.ts"
+import { Config, Effect, Layer } from "effect"
 import { SagaConfig } from "./saga/SagaConfig.ts"
 import { SagaWorkerLive } from "./sagas/SagaWorkerLive.ts"
-import { reportStartupFailure } from "./StartupFailure.ts"
 import { WorkerConfig } from "./WorkerConfig.ts"
 
 /** ORDERS_SERVICE_URL, INVENTORY_SERVICE_URL, PAYMENTS_SERVICE_URL and SERVICE_TOKEN. */
@@ -16,11 +15,10 @@ const MainLive = SagaWorkerLive(ClientsLive).pipe(
 )
 
 // Settings are validated before anything connects, so a typo fails in milliseconds, not after a retry loop.
-// The report sits outside LoggingLive so that a bad LOG_LEVEL is reported too (by the default logger).
+// withObservability reports any failure as one line, a bad LOG_FORMAT or LOG_LEVEL included.
 const program = Effect.all([WorkerConfig, SagaConfig]).pipe(
   Effect.zipRight(Layer.launch(MainLive)),
-  Effect.provide(LoggingLive),
-  Effect.tapError(reportStartupFailure)
+  withObservability({ serviceName: "orchestrator", instanceId: Config.map(WorkerConfig, (config) => config.workerId) })
 )
 
 NodeRuntime.runMain(program, { disableErrorReporting: true, disablePrettyLogger: true })
