@@ -24,11 +24,12 @@ export const makeLogger = (options: {
   readonly service: string
   readonly format: LogFormat
   readonly color?: boolean
+  /** Where lines go; stdout unless a test captures them. */
+  readonly write?: (line: string) => void
 }): Logger.Logger<unknown, void> => {
   const format = formatter(options.format, options.color ?? process.stdout.isTTY === true)
-  return Logger.make((logOptions) => {
-    process.stdout.write(format(toLogRecord(logOptions, options.service)) + "\n")
-  })
+  const write = options.write ?? ((line: string) => process.stdout.write(line + "\n"))
+  return Logger.make((logOptions) => write(format(toLogRecord(logOptions, options.service))))
 }
 
 /** Replaces Effect's default logger with ours, at `LOG_LEVEL`. */

@@ -84,20 +84,20 @@ layer(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")), { exclud
         payments: yield* started(common, "services/payments/src/main.ts"),
         "edge-api": yield* started(common, "services/edge-api/src/main.ts")
       }
+      yield* Effect.promise(() =>
+        Promise.all([
+          processes.orchestrator.waitFor(/LISTEN order_events established/, 420_000),
+          ...(["orders", "inventory", "payments", "edge-api"] as const).map((name) =>
+            processes[name].waitFor(/Listening on http/, 420_000)
+          )
+        ])
+      )
+
       // A service that cannot log in: its failure report must not carry the password it was given.
       const refused = yield* started(
         { ...common, ORDERS_PORT: String(yield* Effect.promise(() => freePort())), ORDERS_DATABASE_PASSWORD: wrongOrdersPassword, STARTUP_TIMEOUT_MS: "1000" },
         "services/orders/src/main.ts"
       )
-      yield* Effect.promise(() =>
-        Promise.all([
-          processes.orchestrator.waitFor(/LISTEN order_events established/, 240_000),
-          ...(["orders", "inventory", "payments", "edge-api"] as const).map((name) =>
-            processes[name].waitFor(/Listening on http/, 240_000)
-          )
-        ])
-      )
-
       // Work for every process: a checkout (edge-api -> payments; the saga: orders, inventory,
       // payments), a refused call and a Ping the worker handles.
       const checkout = yield* call(`http://127.0.0.1:${edge}/checkout`, {
@@ -118,7 +118,7 @@ layer(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")), { exclud
       yield* sql<{ status: string }>`select status from order_ledger where order_id = ${orderId}`.pipe(
         Effect.filterOrFail((rows) => rows[0]?.status === "CONFIRMED"),
         Effect.retry(Schedule.spaced("200 millis")),
-        Effect.timeout("240 seconds")
+        Effect.timeout("300 seconds")
       )
       yield* Effect.promise(() =>
         otlp.waitFor("spans, metrics and logs from all five processes", (r) =>
@@ -126,7 +126,7 @@ layer(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")), { exclud
             r.spans().some((span) => span.service === name) &&
             r.logs().some((log) => log.service === name) &&
             r.metricResources().some((resource) => resource["service.name"] === name)
-          ), 240_000)
+          ), 420_000)
       )
       yield* Effect.promise(() => refused.exited).pipe(Effect.map((code) => expect(code).toBe(1)))
       // SIGTERM: each process flushes what it still holds before exiting 0.
@@ -177,5 +177,5 @@ layer(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")), { exclud
       for (const value of [serviceToken, orchestratorPassword, wrongOrdersPassword]) {
         expect(everything).not.toContain(value)
       }
-    }).pipe(Effect.scoped), 600_000)
+    }).pipe(Effect.scoped), 1_500_000)
 })
