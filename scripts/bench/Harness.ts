@@ -66,7 +66,10 @@ export const rssMb = (pid: number): number => {
 export const postgresCpuMs = (postmaster: number | undefined): number => {
   if (postmaster === undefined) return NaN
   const own = statFields(postmaster)
-  if (!own) return NaN
+  if (!own) {
+    console.error(`Postgres's postmaster (pid ${postmaster}) is gone: no Postgres CPU`)
+    return NaN
+  }
   let ticks = Number(own[11]) + Number(own[12]) + Number(own[13]) + Number(own[14])
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue
@@ -86,6 +89,8 @@ export interface Server {
   /** The postmaster's pid when the server runs on this machine (embedded), for CPU. */
   readonly postmaster: number | undefined
   readonly statements: boolean
+  /** track_commit_timestamp is on: wake latency starts at the commit, not just before it. */
+  readonly commitTimestamps: boolean
   readonly version: string
   readonly embedded: boolean
   readonly stop: () => Promise<void>
@@ -114,6 +119,8 @@ export const startServer = async (log: (line: string) => void): Promise<Server> 
     // pg_stat_statements must be preloaded, which takes a restart.
     await queryOnce(server.adminUrl(), "alter system set shared_preload_libraries = 'pg_stat_statements'")
     await queryOnce(server.adminUrl(), "alter system set pg_stat_statements.max = 10000")
+    // Commit times on the server clock, for wake latency (commit → handler's first statement).
+    await queryOnce(server.adminUrl(), "alter system set track_commit_timestamp = on")
     await server.stop()
     server = await startEmbedded(options)
     adminUrl = server.adminUrl()
@@ -136,6 +143,7 @@ export const startServer = async (log: (line: string) => void): Promise<Server> 
   } catch (error) {
     log(`pg_stat_statements unavailable (${error instanceof Error ? error.message : error}): no statement counts`)
   }
+  const [{ setting }] = await queryOnce<{ setting: string }>(superuser, "select current_setting('track_commit_timestamp') as setting")
   let postmaster: number | undefined
   if (embedded) {
     const [{ pid }] = await queryOnce<{ pid: number }>(superuser, "select pg_backend_pid() as pid")
@@ -143,7 +151,7 @@ export const startServer = async (log: (line: string) => void): Promise<Server> 
   }
   const url = (database: string) => databaseUrl(superuser, database)
   const harnessUrl = (database: string) => withCredentials(url(database), "bench_harness", Redacted.make("bench_harness"))
-  return { url, harnessUrl, postmaster, statements, version: version!, embedded, stop }
+  return { url, harnessUrl, postmaster, statements, commitTimestamps: setting === "on", version: version!, embedded, stop }
 }
 
 /** A fresh database (dropped first if a previous run left it). */
@@ -155,6 +163,8 @@ export const freshDatabase = async (server: Server, name: string): Promise<void>
 
 export const connect = async (url: string): Promise<pg.Client> => {
   const client = new pg.Client({ connectionString: url })
+  // A dropped connection fails the next query (and so the part) instead of crashing the run.
+  client.on("error", (error) => console.error(`harness connection: ${error.message}`))
   await client.connect()
   return client
 }
@@ -224,13 +234,24 @@ export interface Child {
   readonly line: (pattern: RegExp, timeoutMs?: number) => Promise<string>
   readonly stop: (signal?: NodeJS.Signals) => Promise<void>
   readonly output: () => string
+  /** Writes a line to the child's stdin (only when launched with `stdin: true`). */
+  readonly send: (line: string) => void
 }
 
 const children = new Set<ChildProcess>()
 
-export const launch = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv, name = args.join(" ")): Child => {
+export const launch = (
+  args: ReadonlyArray<string>,
+  env: NodeJS.ProcessEnv,
+  name = args.join(" "),
+  options: { readonly stdin?: boolean } = {}
+): Child => {
   const spawnedAt = performance.now()
-  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] })
+  const child = spawn(process.execPath, args, {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: [options.stdin ? "pipe" : "ignore", "pipe", "pipe"]
+  })
   children.add(child)
   const recent: Array<string> = []
   const lines: Array<string> = []
@@ -277,7 +298,10 @@ export const launch = (args: ReadonlyArray<string>, env: NodeJS.ProcessEnv, name
     if (child.exitCode === null && child.signalCode === null) child.kill(signal)
     await exited
   }
-  return { process: child, pid: child.pid!, spawnedAt, line, stop, output: () => recent.join("\n") }
+  const send = (text: string) => {
+    child.stdin?.write(`${text}\n`)
+  }
+  return { process: child, pid: child.pid!, spawnedAt, line, stop, output: () => recent.join("\n"), send }
 }
 
 /** Kills whatever children are left (a part that failed half-way). */
@@ -314,3 +338,21 @@ export const awaitHeartbeat = (harness: pg.Client, workerIds: ReadonlyArray<stri
   waitFor(`heartbeats of ${workerIds.join(", ")}`, async () =>
     Number((await harness.query("select count(*) from worker_heartbeats where worker_id = any($1)", [workerIds])).rows[0].count) >=
       workerIds.length, timeoutMs, 5)
+
+// --- the worker's test fixture ----------------------------------------------------------------
+
+/** The worker's own test process (services/orchestrator/test/fixtures): main.ts plus Record/Sleep handlers. */
+export const testWorkerEntry = "services/orchestrator/test/fixtures/test-worker.ts"
+
+/** The table the fixture's handlers write to (as the fixture's createTestCallsTable creates it). */
+export const createTestCalls = (harness: pg.Client) =>
+  harness.query(`
+    create table if not exists test_calls (
+      seq          bigint generated always as identity primary key,
+      outbox_id    bigint not null,
+      aggregate_id text not null,
+      event_type   text not null,
+      attempt      integer not null,
+      worker_id    text not null,
+      at           timestamptz not null default clock_timestamp()
+    )`)

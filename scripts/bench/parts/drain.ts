@@ -108,9 +108,15 @@ const insertGraphile = (harness: pg.Client, rows: number) =>
     [rows]
   )
 
-export const drainOnce = async (context: DrainContext, system: System, processes: number, rows: number): Promise<DrainRun> => {
+export const drainOnce = async (
+  context: DrainContext,
+  system: System,
+  processes: number,
+  rows: number,
+  options: { readonly keepHistory?: boolean } = {}
+): Promise<DrainRun> => {
   const target = system === "ours" ? context.ours : context.graphile
-  if (system === "ours") await target.harness.query("truncate outbox, worker_heartbeats")
+  if (system === "ours") await target.harness.query(options.keepHistory ? "truncate worker_heartbeats" : "truncate outbox, worker_heartbeats")
   const workers = await startWorkers(context, system, processes)
   const cpu = () => workers.reduce((sum, w) => sum + processCpuMs(w.pid), 0)
   let peakRss = 0

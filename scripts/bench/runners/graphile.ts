@@ -2,8 +2,7 @@
  * One graphile-worker process for the benchmark (the peer). Settings from BENCH_GW_* (the harness
  * sets them): concurrency, local queue size (0 = off, graphile's default), batch delays (-1 = off,
  * graphile's default). Prints "ready" once its LISTEN connection is up.
- * Tasks: `noop`; `record` inserts the commit time it was given and the server clock into wake_calls,
- * as the task's first statement.
+ * Tasks: `noop`; `record` inserts its mark and the server clock into wake_calls, as its first statement.
  */
 import { EventEmitter } from "node:events"
 import { Logger, run } from "graphile-worker"
@@ -39,7 +38,7 @@ const runner = await run({
   taskList: {
     noop: async () => {},
     record: async (payload, helpers) => {
-      await helpers.query("insert into wake_calls (t0, at) values ($1, clock_timestamp())", [(payload as { t: string }).t])
+      await helpers.query("insert into wake_calls (mark, at) values ($1, clock_timestamp())", [(payload as { mark: number }).mark])
     }
   }
 })
