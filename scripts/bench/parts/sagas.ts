@@ -145,7 +145,6 @@ export const sagas = async (server: Server, options: SagaOptions) => {
     await waitFor("our sagas", async () => (await pendingOf(ids)) === 0, 600_000, 50)
     const cpu = processCpuMs(orchestrator.pid) - cpu0
     const pgCpu = postgresCpuMs(server.postmaster) - pg0
-    if (!Number.isFinite(pgCpu)) console.error(`DEBUG pg0=${pg0} now=${postgresCpuMs(server.postmaster)} postmaster=${server.postmaster}`)
     const svcCpu = servicesCpu() - svc0
     const statements = server.statements ? await statementCount(harness, database, ["orchestrator"]) : NaN
     const last = (await harness.query<{ at: Date }>("select max(updated_at) as at from saga_instances where aggregate_id = any($1)", [ids]))
