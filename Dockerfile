@@ -1,10 +1,24 @@
 # One image for every process of the system; docker-compose.yml picks the command.
-FROM node:20-bookworm-slim
+# Stage 1 compiles each entrypoint to JavaScript (`npm run build`, esbuild); the runtime stage
+# holds the production dependencies, dist/ and the migrations: no TypeScript, no transpiler.
+FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY packages ./packages
 COPY services ./services
-RUN npm ci --omit=dev --ignore-scripts=false && npm install --no-save tsx@4.23.15
+RUN npm ci --ignore-scripts
+COPY scripts/build.ts ./scripts/build.ts
 COPY migrations ./migrations
-COPY tsconfig.base.json tsconfig.json ./
+RUN npm run build
+
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+COPY --from=build /app/packages ./packages
+COPY --from=build /app/services ./services
+RUN npm ci --omit=dev --ignore-scripts=false
+COPY migrations ./migrations
+COPY --from=build /app/dist ./dist
 USER node
+CMD ["node", "--enable-source-maps", "dist/services/orchestrator/main.js"]
