@@ -15,8 +15,8 @@ FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
-COPY --from=build /app/packages ./packages
-COPY --from=build /app/services ./services
+COPY packages ./packages
+COPY services ./services
 RUN npm ci --omit=dev --ignore-scripts=false
 COPY migrations ./migrations
 COPY --from=build /app/dist ./dist

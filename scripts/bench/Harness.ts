@@ -13,7 +13,9 @@ import { build, type Plugin } from "esbuild"
 import pg from "pg"
 import { ensureDatabase, freePort, startEmbedded } from "../../packages/db/src/embedded.ts"
 import { databaseUrl, withCredentials } from "../../packages/db/src/DatabaseUrl.ts"
-import { Redacted } from "effect"
+import { PgClient } from "@effect/sql-pg"
+import { Effect, Redacted } from "effect"
+import { createTestCallsTable } from "../../services/orchestrator/test/fixtures/testHandlers.ts"
 
 export const root = fileURLToPath(new URL("../..", import.meta.url))
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
@@ -146,8 +148,11 @@ export const startServer = async (log: (line: string) => void): Promise<Server> 
   const [{ setting }] = await queryOnce<{ setting: string }>(superuser, "select current_setting('track_commit_timestamp') as setting")
   let postmaster: number | undefined
   if (embedded) {
-    const [{ pid }] = await queryOnce<{ pid: number }>(superuser, "select pg_backend_pid() as pid")
+    // Read the backend's parent while its connection is open (the backend exits with it).
+    const client = await connect(superuser)
+    const pid = (await client.query<{ pid: number }>("select pg_backend_pid() as pid")).rows[0]!.pid
     postmaster = Number(statFields(pid)?.[1])
+    await client.end()
   }
   const url = (database: string) => databaseUrl(superuser, database)
   const harnessUrl = (database: string) => withCredentials(url(database), "bench_harness", Redacted.make("bench_harness"))
@@ -334,7 +339,7 @@ export const runOnce = async (script: string, env: NodeJS.ProcessEnv) => {
 }
 
 /** Waits until `workerId` has written its first heartbeat row (our replicas' "ready"). */
-export const awaitHeartbeat = (harness: pg.Client, workerIds: ReadonlyArray<string>, timeoutMs = 60_000) =>
+export const awaitHeartbeat = (harness: pg.Client, workerIds: ReadonlyArray<string>, timeoutMs = 300_000) =>
   waitFor(`heartbeats of ${workerIds.join(", ")}`, async () =>
     Number((await harness.query("select count(*) from worker_heartbeats where worker_id = any($1)", [workerIds])).rows[0].count) >=
       workerIds.length, timeoutMs, 5)
@@ -344,15 +349,6 @@ export const awaitHeartbeat = (harness: pg.Client, workerIds: ReadonlyArray<stri
 /** The worker's own test process (services/orchestrator/test/fixtures): main.ts plus Record/Sleep handlers. */
 export const testWorkerEntry = "services/orchestrator/test/fixtures/test-worker.ts"
 
-/** The table the fixture's handlers write to (as the fixture's createTestCallsTable creates it). */
-export const createTestCalls = (harness: pg.Client) =>
-  harness.query(`
-    create table if not exists test_calls (
-      seq          bigint generated always as identity primary key,
-      outbox_id    bigint not null,
-      aggregate_id text not null,
-      event_type   text not null,
-      attempt      integer not null,
-      worker_id    text not null,
-      at           timestamptz not null default clock_timestamp()
-    )`)
+/** The table the fixture's handlers write to, created by the fixture's own createTestCallsTable. */
+export const createTestCalls = (url: string) =>
+  Effect.runPromise(createTestCallsTable.pipe(Effect.provide(PgClient.layer({ url: Redacted.make(url) }))))

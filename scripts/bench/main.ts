@@ -21,7 +21,7 @@ import { start } from "./parts/start.ts"
 import { wake } from "./parts/wake.ts"
 import { writeReport } from "./report.ts"
 
-const allParts = ["drain", "wake", "recovery", "claim", "rss", "start", "sagas"] as const
+const allParts = ["drain", "wake", "sagas", "start", "recovery", "claim", "rss"] as const
 type Part = (typeof allParts)[number]
 
 const args = process.argv.slice(2)

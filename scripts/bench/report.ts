@@ -18,6 +18,13 @@ const fmt = (x: unknown, digits = 0): string =>
 const escape = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
 const palette = ["#2563eb", "#dc2626", "#9ca3af", "#16a34a", "#9333ea"]
 
+/** The shared canvas of every chart: 640×320, a bold title, a plot area left/top/bottom of the margins. */
+const canvas = { width: 640, height: 320, left: 70, top: 40, bottom: 50 }
+const plot = { h: canvas.height - canvas.top - canvas.bottom, w: canvas.width - canvas.left - 20 }
+const titled = (title: string) => [
+  `<text x="${canvas.width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${escape(title)}</text>`
+]
+
 /** Grouped bars: one group per category, one bar per series. */
 export const barChart = (
   title: string,
@@ -25,18 +32,12 @@ export const barChart = (
   categories: ReadonlyArray<string>,
   series: ReadonlyArray<{ readonly name: string; readonly values: ReadonlyArray<number | null> }>
 ): string => {
-  const width = 640
-  const height = 320
-  const left = 70
-  const bottom = 50
-  const top = 40
-  const plotH = height - top - bottom
-  const plotW = width - left - 20
+  const { height, left, top, width } = canvas
+  const { h: plotH, w: plotW } = plot
   const max = Math.max(1, ...series.flatMap((s) => s.values.map((v) => v ?? 0))) * 1.1
   const groupW = plotW / categories.length
   const barW = (groupW * 0.7) / series.length
-  const parts: Array<string> = []
-  parts.push(`<text x="${width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${escape(title)}</text>`)
+  const parts = titled(title)
   for (let i = 0; i <= 4; i++) {
     const v = (max * i) / 4
     const y = top + plotH - (plotH * i) / 4
@@ -66,19 +67,12 @@ export const barChart = (
 
 /** Cumulative distributions (x: value, y: share of samples at or below it). */
 export const cdfChart = (title: string, unit: string, series: ReadonlyArray<{ readonly name: string; readonly values: ReadonlyArray<number> }>) => {
-  const width = 640
-  const height = 320
-  const left = 60
-  const bottom = 50
-  const top = 40
-  const plotH = height - top - bottom
-  const plotW = width - left - 20
-  const all = series.flatMap((s) => s.values)
-  const sortedAll = [...all].sort((a, b) => a - b)
+  const { height, left, top, width } = canvas
+  const { h: plotH, w: plotW } = plot
+  const sortedAll = series.flatMap((s) => s.values).sort((a, b) => a - b)
   // The 99th percentile bounds the axis, so one outlier does not flatten the curves.
   const max = Math.max(1e-3, sortedAll[Math.floor(sortedAll.length * 0.99)] ?? 1) * 1.1
-  const parts: Array<string> = []
-  parts.push(`<text x="${width / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${escape(title)}</text>`)
+  const parts = titled(title)
   for (let i = 0; i <= 4; i++) {
     const x = left + (plotW * i) / 4
     const y = top + plotH - (plotH * i) / 4

@@ -33,7 +33,7 @@ export const recovery = async (server: Server, options: RecoveryOptions) => {
   await freshDatabase(server, database)
   await runOnce(ourEntry.migrate, { DATABASE_URL: server.url(database) })
   const harness = await connect(server.harnessUrl(database))
-  await createTestCalls(harness)
+  await createTestCalls(server.harnessUrl(database))
   const testWorker = await compile(testWorkerEntry)
   let seq = 0
   const replicas = new Map<string, Child>()

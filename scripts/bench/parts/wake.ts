@@ -48,7 +48,7 @@ export const wake = async (server: Server, options: WakeOptions) => {
   await freshDatabase(server, "bench_wake_graphile")
   const ours = await connect(server.harnessUrl("bench_wake_ours"))
   const peer = await connect(server.harnessUrl("bench_wake_graphile"))
-  await createTestCalls(ours)
+  await createTestCalls(server.harnessUrl("bench_wake_ours"))
   await ours.query(marks)
   await peer.query(marks)
   const testWorker = await compile(testWorkerEntry)
