@@ -3,7 +3,7 @@ import type { SqlClient } from "@effect/sql"
 import { Effect, Schema } from "effect"
 import { type SagaDefinition, type Step, step } from "../saga/Saga.ts"
 import { StepFailure } from "../saga/StepFailure.ts"
-import { Downstream } from "./Downstream.ts"
+import { Downstream, ownsAuthorization } from "./Downstream.ts"
 import { ledgerStatus, settleCancellation } from "./Ledger.ts"
 
 const key = (value: string) => IdempotencyKey.make(value)
@@ -45,8 +45,23 @@ export const OrderCancellationSaga: SagaDefinition<
       action: ({ context }) =>
         ledgerStatus(context.request.orderId).pipe(
           Effect.orDie,
-          Effect.flatMap((status): Effect.Effect<CancellationContext, StepFailure> => {
-            if (status === "CONFIRMED") return Effect.succeed({ ...context, plan: "cancel" })
+          Effect.flatMap((status): Effect.Effect<CancellationContext, StepFailure, Downstream> => {
+            // The event names the payment to refund; a forged one may name another order's. Checked
+            // before anything is undone, so a refusal leaves the order whole.
+            if (status === "CONFIRMED") {
+              const { authorizationId, orderId } = context.request
+              return Effect.flatMap(Downstream, (d) => ownsAuthorization(d, authorizationId, orderId)).pipe(
+                Effect.flatMap((owned) =>
+                  owned ? Effect.succeed({ ...context, plan: "cancel" as const }) : Effect.fail(
+                    new StepFailure({
+                      kind: "permanent",
+                      unknownOutcome: false,
+                      errorTag: "AuthorizationMismatch",
+                      message: `authorization ${authorizationId} is not order ${orderId}'s; refusing to cancel or refund it`
+                    })
+                  ))
+              )
+            }
             if (status === "CANCELLED") return Effect.succeed({ ...context, plan: "already_cancelled" })
             return Effect.fail(
               new StepFailure({

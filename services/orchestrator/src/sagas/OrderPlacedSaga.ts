@@ -1,7 +1,7 @@
 import { CancelOrder, CaptureTerms, CreateOrder, IdempotencyKey, OrderPlaced, ReservationLine, ReserveStock } from "@ecommerce/contracts"
 import { Effect } from "effect"
 import { type Outcome, type SagaDefinition, type Step, step } from "../saga/Saga.ts"
-import { Downstream } from "./Downstream.ts"
+import { Downstream, ownsAuthorization } from "./Downstream.ts"
 import { settlePending } from "./Ledger.ts"
 
 const key = (value: string) => IdempotencyKey.make(value)
@@ -37,19 +37,21 @@ export const OrderPlacedSaga: SagaDefinition<OrderPlaced, typeof OrderPlaced.Enc
     orderStep({
       name: "authorization",
       action: () => Effect.void,
+      // Only the order's own hold: a forged event may name another order's, still open.
       compensation: ({ context, idempotencyKey }) =>
         Effect.flatMap(Downstream, (d) =>
-          d.payments((client) =>
-            client.payments.void({
+          Effect.flatMap(ownsAuthorization(d, context.authorizationId, context.orderId), (owned) =>
+            owned ? d.payments((client) =>
+              client.payments.void({
               path: { authorization_id: context.authorizationId },
               headers: { "idempotency-key": key(idempotencyKey) }
             }).pipe(
               // Refunded (after a capture) or never stored: nothing left open.
               Effect.catchTag("PaymentStateConflict", (e) => e.status === "REFUNDED" ? Effect.void : Effect.fail(e)),
-              Effect.catchTag("AuthorizationNotFound", () => Effect.void),
-              Effect.asVoid
-            )
-          ))
+                Effect.catchTag("AuthorizationNotFound", () => Effect.void),
+                Effect.asVoid
+              )
+            ) : Effect.void))
     }),
     orderStep({
       name: "createOrder",
@@ -114,18 +116,20 @@ export const OrderPlacedSaga: SagaDefinition<OrderPlaced, typeof OrderPlaced.Enc
             })
           )).pipe(Effect.asVoid),
       // Also runs when the capture's outcome is unknown: if it never happened, there is nothing to refund.
+      // Only the order's own payment, like the void: never refund another order's capture.
       compensation: ({ context, idempotencyKey }) =>
         Effect.flatMap(Downstream, (d) =>
-          d.payments((client) =>
-            client.payments.refund({
-              path: { authorization_id: context.authorizationId },
-              headers: { "idempotency-key": key(idempotencyKey) }
-            }).pipe(
-              Effect.catchTag("PaymentStateConflict", (e) =>
-                e.status === "AUTHORIZED" || e.status === "VOIDED" ? Effect.void : Effect.fail(e)),
-              Effect.asVoid
-            )
-          ))
+          Effect.flatMap(ownsAuthorization(d, context.authorizationId, context.orderId), (owned) =>
+            owned ? d.payments((client) =>
+              client.payments.refund({
+                path: { authorization_id: context.authorizationId },
+                headers: { "idempotency-key": key(idempotencyKey) }
+              }).pipe(
+                Effect.catchTag("PaymentStateConflict", (e) =>
+                  e.status === "AUTHORIZED" || e.status === "VOIDED" ? Effect.void : Effect.fail(e)),
+                Effect.asVoid
+              )
+            ) : Effect.void))
     }),
     orderStep({
       name: "confirmOrder",
