@@ -63,6 +63,25 @@ const forge = (order: { orderId: string; amount: number; currency: string; autho
     })
   })
 
+/** One outbox row, inserted as outbox_producer (no ledger row). */
+const forgeEvent = (eventType: string, aggregateId: string, payload: unknown) =>
+  Effect.gen(function*() {
+    const db = yield* TestDatabase
+    const password = yield* rolePassword("outbox_producer")
+    yield* Effect.promise(async () => {
+      const client = new pg.Client({ connectionString: withCredentials(db.url, "outbox_producer", password) })
+      await client.connect()
+      try {
+        await client.query(
+          `insert into outbox (aggregate_type, aggregate_id, event_type, payload) values ('order', $1, $2, $3)`,
+          [aggregateId, eventType, JSON.stringify(payload)]
+        )
+      } finally {
+        await client.end()
+      }
+    })
+  })
+
 const paymentOf = (authorizationId: string) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
     sql<{ status: string; orderId: string }>`
@@ -101,4 +120,46 @@ layer(System, { excludeTestServices: true })("forged OrderPlaced events", (it) =
       expect(yield* paymentOf(ledger!.authorizationId)).toEqual({ status: "CAPTURED", orderId: honest })
       expect((yield* effectsOf(honest)).payment).toBe("CAPTURED")
     }), 90_000)
+
+  it.effect("an order pointing at another order's open hold does not void that hold", () =>
+    Effect.gen(function*() {
+      // Another order's checkout authorized and its saga has not captured yet.
+      const payment = yield* authorize(1798)
+      const forged = randomUUID()
+      yield* forge({ orderId: forged, amount: 1798, currency: "EUR", authorizationId: payment.authorizationId })
+      const settled = yield* awaitStatus(forged)
+      expect(settled.status).not.toBe("CONFIRMED")
+      expect(settled.reason).toBeTruthy()
+      expect(yield* paymentOf(payment.authorizationId)).toEqual({ status: "AUTHORIZED", orderId: payment.orderId })
+    }), 90_000)
+
+  it.effect("a cancellation of one's own order naming another order's authorization refunds nothing of that order", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const own = yield* placeOrder(checkoutOf({ skus: [["MUG-BLUE", 1]] }))
+      const other = yield* placeOrder(checkoutOf({ skus: [["MUG-BLUE", 1]] }))
+      expect((yield* awaitStatus(own)).status).toBe("CONFIRMED")
+      expect((yield* awaitStatus(other)).status).toBe("CONFIRMED")
+      const [ledger] = yield* sql<{ authorizationId: string; customerId: string; items: unknown; amount: string }>`
+        select authorization_id::text as "authorizationId", customer_id as "customerId", items, amount::text as amount
+        from order_ledger where order_id = ${own}`
+      const [victim] = yield* sql<{ authorizationId: string }>`
+        select authorization_id::text as "authorizationId" from order_ledger where order_id = ${other}`
+      yield* forgeEvent("OrderCancellationRequested", own, {
+        orderId: own,
+        customerId: ledger!.customerId,
+        items: ledger!.items,
+        amount: Number(ledger!.amount),
+        currency: "EUR",
+        authorizationId: victim!.authorizationId,
+        reason: "forged"
+      })
+      const settled = yield* awaitStatus(own, ["CONFIRMED"])
+      expect(settled.reason).toBeTruthy()
+      expect(yield* paymentOf(victim!.authorizationId)).toEqual({ status: "CAPTURED", orderId: other })
+      expect((yield* effectsOf(other)).payment).toBe("CAPTURED")
+      // Nothing of the forger's own order was undone without its refund.
+      expect(settled.status).toBe("NEEDS_ATTENTION")
+      expect(yield* effectsOf(own)).toMatchObject({ order: "CONFIRMED", payment: "CAPTURED" })
+    }), 120_000)
 })

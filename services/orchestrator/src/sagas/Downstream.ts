@@ -1,3 +1,4 @@
+import type { AuthorizationId, OrderId } from "@ecommerce/contracts"
 import { InventoryClient, OrdersClient, PaymentsClient } from "@ecommerce/http-kit/clients"
 import { Context, Effect, Layer } from "effect"
 import { makeCircuitBreaker } from "../saga/CircuitBreaker.ts"
@@ -93,3 +94,17 @@ export const DownstreamLive = Layer.effect(
     } satisfies Downstream
   })
 )
+
+/**
+ * Whether the authorization is the order's own (false when payments has no such authorization).
+ * Events come from producers, so an event's authorizationId may name another order's payment, which
+ * a void or refund must never touch; payments never moves an authorization to another order, so the
+ * answer holds for the call that follows.
+ */
+export const ownsAuthorization = (d: Downstream, authorizationId: AuthorizationId, orderId: OrderId) =>
+  d.payments((client) =>
+    client.payments.get({ path: { authorization_id: authorizationId } }).pipe(
+      Effect.map((payment) => payment.orderId === orderId),
+      Effect.catchTag("AuthorizationNotFound", () => Effect.succeed(false))
+    )
+  )

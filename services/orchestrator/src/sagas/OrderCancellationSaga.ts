@@ -2,7 +2,7 @@ import { CancelOrder, IdempotencyKey, OrderCancellationRequested } from "@ecomme
 import { Effect, Schema } from "effect"
 import { type SagaDefinition, type Step, step } from "../saga/Saga.ts"
 import { StepFailure } from "../saga/StepFailure.ts"
-import { Downstream } from "./Downstream.ts"
+import { Downstream, ownsAuthorization } from "./Downstream.ts"
 import { LedgerRepo } from "./LedgerRepo.ts"
 
 const key = (value: string) => IdempotencyKey.make(value)
@@ -47,8 +47,23 @@ export const OrderCancellationSaga: SagaDefinition<
       action: ({ context }) =>
         Effect.flatMap(LedgerRepo, (ledger) => ledger.status(context.request.orderId)).pipe(
           Effect.orDie,
-          Effect.flatMap((status): Effect.Effect<CancellationContext, StepFailure> => {
-            if (status === "CONFIRMED") return Effect.succeed({ ...context, plan: "cancel" })
+          Effect.flatMap((status): Effect.Effect<CancellationContext, StepFailure, Downstream> => {
+            // The event names the payment to refund; a forged one may name another order's. Checked
+            // before anything is undone, so a refusal leaves the order whole.
+            if (status === "CONFIRMED") {
+              const { authorizationId, orderId } = context.request
+              return Effect.flatMap(Downstream, (d) => ownsAuthorization(d, authorizationId, orderId)).pipe(
+                Effect.flatMap((owned) =>
+                  owned ? Effect.succeed({ ...context, plan: "cancel" as const }) : Effect.fail(
+                    new StepFailure({
+                      kind: "permanent",
+                      unknownOutcome: false,
+                      errorTag: "AuthorizationMismatch",
+                      message: `authorization ${authorizationId} is not order ${orderId}'s; refusing to cancel or refund it`
+                    })
+                  ))
+              )
+            }
             if (status === "CANCELLED") return Effect.succeed({ ...context, plan: "already_cancelled" })
             return Effect.fail(
               new StepFailure({

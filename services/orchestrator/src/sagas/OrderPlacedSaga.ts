@@ -1,7 +1,7 @@
 import { CancelOrder, CaptureTerms, CreateOrder, IdempotencyKey, OrderPlaced, ReservationLine, ReserveStock } from "@ecommerce/contracts"
 import { Effect } from "effect"
 import { type Outcome, type SagaDefinition, type Step, step } from "../saga/Saga.ts"
-import { Downstream } from "./Downstream.ts"
+import { Downstream, ownsAuthorization } from "./Downstream.ts"
 import { LedgerRepo } from "./LedgerRepo.ts"
 import { orderDiscrepancies, refuseOrder } from "./OrderChecks.ts"
 
@@ -42,6 +42,7 @@ export const OrderPlacedSaga: SagaDefinition<OrderPlaced, typeof OrderPlaced.Enc
       name: "authorization",
       service: "payments",
       action: () => Effect.void,
+      // Only the order's own hold: a forged event may name another order's, still open.
       compensation: ({ context, idempotencyKey }) =>
         Effect.flatMap(Downstream, (d) =>
           d.payments((client) =>
@@ -143,18 +144,20 @@ export const OrderPlacedSaga: SagaDefinition<OrderPlaced, typeof OrderPlaced.Enc
             })
           )).pipe(Effect.asVoid),
       // Also runs when the capture's outcome is unknown: if it never happened, there is nothing to refund.
+      // Only the order's own payment, like the void: never refund another order's capture.
       compensation: ({ context, idempotencyKey }) =>
         Effect.flatMap(Downstream, (d) =>
-          d.payments((client) =>
-            client.payments.refund({
-              path: { authorization_id: context.authorizationId },
-              headers: { "idempotency-key": key(idempotencyKey) }
-            }).pipe(
-              Effect.catchTag("PaymentStateConflict", (e) =>
-                e.status === "AUTHORIZED" || e.status === "VOIDED" ? Effect.void : Effect.fail(e)),
-              Effect.asVoid
-            )
-          ))
+          Effect.flatMap(ownsAuthorization(d, context.authorizationId, context.orderId), (owned) =>
+            owned ? d.payments((client) =>
+              client.payments.refund({
+                path: { authorization_id: context.authorizationId },
+                headers: { "idempotency-key": key(idempotencyKey) }
+              }).pipe(
+                Effect.catchTag("PaymentStateConflict", (e) =>
+                  e.status === "AUTHORIZED" || e.status === "VOIDED" ? Effect.void : Effect.fail(e)),
+                Effect.asVoid
+              )
+            ) : Effect.void))
     }),
     orderStep({
       name: "confirmOrder",
