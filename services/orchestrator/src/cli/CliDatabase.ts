@@ -1,4 +1,5 @@
 import { DatabaseConfig, describeTarget } from "@ecommerce/db"
+import type { SqlError } from "@effect/sql/SqlError"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import { Config, Data, Duration, Effect, Layer, Option, Redacted } from "effect"
 
@@ -41,23 +42,15 @@ export const CliDatabase = Layer.unwrapEffect(
       connectTimeout: Duration.millis(timeoutMs)
     }).pipe(
       Layer.mapError((error) =>
-        new DatabaseUnavailable({ message: `cannot reach Postgres at ${target}${hint}: ${rootMessage(error)}` })
+        new DatabaseUnavailable({ message: `cannot reach Postgres at ${target}${hint}: ${causeText(error)}` })
       )
     )
   })
 )
 
-const rootMessage = (error: unknown): string => {
-  let current: unknown = error
-  for (let depth = 0; depth < 5; depth++) {
-    const cause = (current as { cause?: unknown } | null)?.cause
-    if (cause === undefined || cause === null) break
-    current = cause
-  }
-  if (current instanceof Error) {
-    const parts = (current as Partial<AggregateError>).errors
-    if (current.message === "" && Array.isArray(parts) && parts[0] instanceof Error) return parts[0].message
-    return current.message
-  }
-  return String(current)
+/** What the driver said (ECONNREFUSED on ::1 and 127.0.0.1 comes as an AggregateError of both). */
+const causeText = (error: SqlError): string => {
+  const cause = error.cause
+  if (cause instanceof AggregateError && cause.errors[0] instanceof Error) return cause.errors[0].message
+  return cause instanceof Error && cause.message !== "" ? cause.message : error.message
 }
