@@ -23,11 +23,10 @@ export const ChaosSettings = Config.all({
   databaseUrl: Config.option(Config.redacted("DATABASE_URL")),
   /**
    * The edge API's client credential, sent as `Authorization: Bearer <key>` and `X-Api-Key: <key>`.
-   * On this branch the edge API takes the service token; once it takes `EDGE_API_KEYS` (money
-   * branch), flip this default to "dev-edge-key". The edge API is started with
-   * `EDGE_API_KEYS=<this key>` either way.
+   * The edge API is started with `EDGE_API_KEYS=<this key>`; the services' SERVICE_TOKEN is
+   * refused there.
    */
-  edgeApiKey: Config.redacted("CHAOS_EDGE_API_KEY").pipe(Config.withDefault(Redacted.make("dev-service-token"))),
+  edgeApiKey: Config.redacted("CHAOS_EDGE_API_KEY").pipe(Config.withDefault(Redacted.make("dev-edge-key"))),
   serviceToken: Config.redacted("SERVICE_TOKEN").pipe(Config.withDefault(Redacted.make("dev-service-token"))),
   /** The orchestrator's per-call timeout; the proxies' delays are longer than it. */
   stepTimeoutMs: count("SAGA_STEP_TIMEOUT_MS", 1000),

@@ -12,6 +12,7 @@ import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { inject } from "vitest"
 import { runCli } from "../../src/cli/Cli.ts"
+import { LedgerRepo } from "../../src/sagas/LedgerRepo.ts"
 import { markStrandedOrders } from "../../src/sagas/StrandedOrders.ts"
 import { entries, spawnWorker, type WorkerProcess } from "../fixtures/processes.ts"
 import { awaitStatus, checkoutOf, placeOrder, ServiceUrls, SystemLive } from "../saga-fixtures/system.ts"
@@ -140,7 +141,7 @@ layer(SystemLive({ adminUrl: inject("adminUrl"), template: inject("templateDatab
         // A: the OrderPlaced event died before any saga existed; the stranded-order sweep marked it.
         const stranded = yield* placeOrder(checkoutOf())
         yield* killEvent(stranded)
-        expect(yield* markStrandedOrders).toBe(1)
+        expect(yield* markStrandedOrders.pipe(Effect.provide(LedgerRepo.Default))).toBe(1)
         // B: a saga handed to an operator; C: another, which the operator resolves by hand.
         const parked = yield* parkedSaga
         const handled = yield* parkedSaga

@@ -82,7 +82,13 @@ describe("npm start", () => {
     expect(output).toContain("curl -s -X POST")
     expect(output).toContain("npx orchestrator status")
     expect(output.match(/^ready in /gm)).toHaveLength(1)
-    expect(output).toMatch(/summary: 30 orders placed/)
+    // Every one of the 30 checkouts is accounted for: placed, declined at checkout (the demo's mix
+    // declines some cards), or a client error; most are placed.
+    const summary = output.match(/summary: (\d+) orders placed, (\d+) declined at checkout, \d+ cancellations requested, (\d+) client errors/)
+    expect(summary, output).not.toBeNull()
+    const [placed, declined, errors] = summary!.slice(1).map(Number) as [number, number, number]
+    expect(placed + declined + errors).toBe(30)
+    expect(placed).toBeGreaterThanOrEqual(15)
     expect(output).toContain("books balance")
     expect(processesOf(env.START_DATA_DIR)).toEqual([])
   }, 400_000)
