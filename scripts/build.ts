@@ -29,8 +29,10 @@ export const entrypoints = {
 const externalDependencies: Plugin = {
   name: "external-dependencies",
   setup(builder) {
-    builder.onResolve({ filter: /^[^./]/ }, (args) =>
-      args.path.startsWith("@ecommerce/") ? undefined : { path: args.path, external: true })
+    builder.onResolve(
+      { filter: /^[^./]/ },
+      (args) => args.path.startsWith("@ecommerce/") ? undefined : { path: args.path, external: true }
+    )
   }
 }
 
@@ -51,9 +53,13 @@ const main = async () => {
   })
   const migrations = new URL("../../../migrations", new URL("dist/packages/db/migrate.js", `file://${root}`))
   if (!existsSync(fileURLToPath(migrations))) {
-    throw new Error(`the migrate bundle would look for migrations in ${fileURLToPath(migrations)}, which does not exist`)
+    throw new Error(
+      `the migrate bundle would look for migrations in ${fileURLToPath(migrations)}, which does not exist`
+    )
   }
-  console.log(`built ${Object.keys(entrypoints).length} entrypoints into dist/ in ${Math.round(performance.now() - started)} ms`)
+  console.log(
+    `built ${Object.keys(entrypoints).length} entrypoints into dist/ in ${Math.round(performance.now() - started)} ms`
+  )
 }
 
 main().catch((error) => {

@@ -42,7 +42,9 @@ const parseArgs = (argv: ReadonlyArray<string>) =>
         orders = Option.some(n)
       } else return yield* new BadUsage({ message: `unknown argument ${arg}` })
     }
-    if (!demo && Option.isSome(orders)) return yield* new BadUsage({ message: "--orders and --no-demo exclude each other" })
+    if (!demo && Option.isSome(orders)) {
+      return yield* new BadUsage({ message: "--orders and --no-demo exclude each other" })
+    }
     return { demo, orders }
   })
 
@@ -109,8 +111,21 @@ const program = Effect.gen(function*() {
     `logs       ${logDir}/<process>.log`
   ].join("\n"))
 
-  const spawnOne = (name: string, script: string, env: NodeJS.ProcessEnv, extra: Partial<Parameters<typeof spawnScoped>[0]> = {}) =>
-    spawnScoped({ name, script, cwd: root, env, logFile: join(logDir, `${name}.log`), graceMs: settings.graceMs, ...extra })
+  const spawnOne = (
+    name: string,
+    script: string,
+    env: NodeJS.ProcessEnv,
+    extra: Partial<Parameters<typeof spawnScoped>[0]> = {}
+  ) =>
+    spawnScoped({
+      name,
+      script,
+      cwd: root,
+      env,
+      logFile: join(logDir, `${name}.log`),
+      graceMs: settings.graceMs,
+      ...extra
+    })
 
   // Postgres first, so its scope closes last.
   if (embedded) {
@@ -150,17 +165,21 @@ const program = Effect.gen(function*() {
       yield* spawnOne("payments", "services/payments/src/main.ts", env),
       yield* spawnOne("orders", "services/orders/src/main.ts", env),
       yield* spawnOne("edge-api", "services/edge-api/src/main.ts", env),
-      ...(yield* Effect.forEach(replicaIds, (id) =>
-        spawnOne(id, "services/orchestrator/src/main.ts", { ...env, DATABASE_URL: orchestratorUrl, WORKER_ID: id })))
+      ...(yield* Effect.forEach(
+        replicaIds,
+        (id) =>
+          spawnOne(id, "services/orchestrator/src/main.ts", { ...env, DATABASE_URL: orchestratorUrl, WORKER_ID: id })
+      ))
     ]
     const anyExits = Effect.raceAll(children.map(failWhenExits))
 
     const sql = yield* SqlClient.SqlClient
     const replicasUp = sql<{ n: number }>`
-      select count(*)::int as n from worker_heartbeats where worker_id = any(${replicaIds}) and last_seen_at > now() - interval '15 seconds'`.pipe(
-      Effect.filterOrFail((rows) => rows[0]!.n === replicaIds.length),
-      Effect.retry(Schedule.spaced("200 millis"))
-    )
+      select count(*)::int as n from worker_heartbeats where worker_id = any(${replicaIds}) and last_seen_at > now() - interval '15 seconds'`
+      .pipe(
+        Effect.filterOrFail((rows) => rows[0]!.n === replicaIds.length),
+        Effect.retry(Schedule.spaced("200 millis"))
+      )
     const startedAt = Date.now()
     yield* Effect.raceFirst(
       Effect.all([
@@ -171,7 +190,11 @@ const program = Effect.gen(function*() {
       ], { concurrency: "unbounded" }),
       anyExits
     )
-    yield* Console.log(`ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s: 4 services, ${replicaIds.length} replicas${args.demo ? `, demo load at ${settings.rate}/s` : ""} (Ctrl-C stops)`)
+    yield* Console.log(
+      `ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s: 4 services, ${replicaIds.length} replicas${
+        args.demo ? `, demo load at ${settings.rate}/s` : ""
+      } (Ctrl-C stops)`
+    )
 
     const since = new Date(Date.now() - 1_000)
     const stats = yield* Ref.make<LoadStats>(emptyStats)
@@ -210,18 +233,27 @@ const program = Effect.gen(function*() {
             `${s.errors} client errors; ${Object.entries(books.byStatus).map(([k, v]) => `${v} ${k}`).join(", ")}`
         )
         if (books.problems.length > 0) return yield* new BooksDoNotBalance({ problems: books.problems })
-        yield* Console.log("books balance: every confirmed order captured its amount and holds its stock; every cancelled one released both")
+        yield* Console.log(
+          "books balance: every confirmed order captured its amount and holds its stock; every cancelled one released both"
+        )
       })
       return yield* Effect.raceFirst(Effect.raceFirst(settle, anyExits), Effect.zipRight(view, Effect.never))
     }
     const warehouse = Effect.repeat(restock(scarceSku), Schedule.spaced("2 seconds"))
     return yield* Effect.raceFirst(
       anyExits,
-      Effect.all([args.demo ? load : Effect.void, Effect.zipRight(view, Effect.never), args.demo ? warehouse : Effect.never], {
+      Effect.all([
+        args.demo ? load : Effect.void,
+        Effect.zipRight(view, Effect.never),
+        args.demo ? warehouse : Effect.never
+      ], {
         concurrency: "unbounded"
       })
     )
-  }).pipe(Effect.provide(pool), Effect.ensuring(Console.log("stopping: load stopped; services and replicas drain, then Postgres")))
+  }).pipe(
+    Effect.provide(pool),
+    Effect.ensuring(Console.log("stopping: load stopped; services and replicas drain, then Postgres"))
+  )
 }).pipe(Effect.scoped)
 
 // A second Ctrl-C: kill every child's process group at once (the first one started the drain).
@@ -239,9 +271,15 @@ NodeRuntime.runMain(
   program.pipe(
     Effect.catchTags({
       BadUsage: (error) =>
-        Effect.zipRight(Console.error(`npm start: ${error.message}\nusage: npm start [-- --no-demo | --orders N]`), Effect.sync(() => (process.exitCode = 2))),
+        Effect.zipRight(
+          Console.error(`npm start: ${error.message}\nusage: npm start [-- --no-demo | --orders N]`),
+          Effect.sync(() => (process.exitCode = 2))
+        ),
       BooksDoNotBalance: (error) =>
-        Effect.zipRight(Console.error(`books do not balance:\n  ${error.problems.join("\n  ")}`), Effect.sync(() => (process.exitCode = 1)))
+        Effect.zipRight(
+          Console.error(`books do not balance:\n  ${error.problems.join("\n  ")}`),
+          Effect.sync(() => (process.exitCode = 1))
+        )
     }),
     Effect.tapErrorCause((cause) => Console.error(`npm start failed: ${cause}`))
   ),

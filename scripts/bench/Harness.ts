@@ -4,17 +4,17 @@
  * and CPU/RSS read from /proc. The harness's own queries log in as `bench_harness`, so that
  * pg_stat_statements (filtered by user) counts only what the systems under test send.
  */
+import { PgClient } from "@effect/sql-pg"
+import { Effect, Redacted } from "effect"
+import { build, type Plugin } from "esbuild"
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { build, type Plugin } from "esbuild"
 import pg from "pg"
-import { ensureDatabase, freePort, startEmbedded } from "../../packages/db/src/embedded.ts"
 import { databaseUrl, withCredentials } from "../../packages/db/src/DatabaseUrl.ts"
-import { PgClient } from "@effect/sql-pg"
-import { Effect, Redacted } from "effect"
+import { ensureDatabase, freePort, startEmbedded } from "../../packages/db/src/embedded.ts"
 import { createTestCallsTable } from "../../services/orchestrator/test/fixtures/testHandlers.ts"
 
 export const root = fileURLToPath(new URL("../..", import.meta.url))
@@ -132,11 +132,17 @@ export const startServer = async (log: (line: string) => void): Promise<Server> 
     }
   }
   const superuser = adminUrl
-  await queryOnce(superuser, `do $$ begin
+  await queryOnce(
+    superuser,
+    `do $$ begin
     if not exists (select from pg_roles where rolname = 'bench_harness') then
       create role bench_harness superuser login password 'bench_harness';
-    end if; end $$`)
-  const [{ version }] = await queryOnce<{ version: string }>(superuser, "select current_setting('server_version') as version")
+    end if; end $$`
+  )
+  const [{ version }] = await queryOnce<{ version: string }>(
+    superuser,
+    "select current_setting('server_version') as version"
+  )
   let statements = false
   try {
     await queryOnce(superuser, "create extension if not exists pg_stat_statements")
@@ -145,7 +151,10 @@ export const startServer = async (log: (line: string) => void): Promise<Server> 
   } catch (error) {
     log(`pg_stat_statements unavailable (${error instanceof Error ? error.message : error}): no statement counts`)
   }
-  const [{ setting }] = await queryOnce<{ setting: string }>(superuser, "select current_setting('track_commit_timestamp') as setting")
+  const [{ setting }] = await queryOnce<{ setting: string }>(
+    superuser,
+    "select current_setting('track_commit_timestamp') as setting"
+  )
   let postmaster: number | undefined
   if (embedded) {
     // Read the backend's parent while its connection is open (the backend exits with it).
@@ -155,8 +164,18 @@ export const startServer = async (log: (line: string) => void): Promise<Server> 
     await client.end()
   }
   const url = (database: string) => databaseUrl(superuser, database)
-  const harnessUrl = (database: string) => withCredentials(url(database), "bench_harness", Redacted.make("bench_harness"))
-  return { url, harnessUrl, postmaster, statements, commitTimestamps: setting === "on", version: version!, embedded, stop }
+  const harnessUrl = (database: string) =>
+    withCredentials(url(database), "bench_harness", Redacted.make("bench_harness"))
+  return {
+    url,
+    harnessUrl,
+    postmaster,
+    statements,
+    commitTimestamps: setting === "on",
+    version: version!,
+    embedded,
+    stop
+  }
 }
 
 /** A fresh database (dropped first if a previous run left it). */
@@ -194,7 +213,11 @@ export const topStatements = async (harness: pg.Client, database: string, users:
      join pg_database d on d.oid = s.dbid join pg_roles r on r.oid = s.userid
      where d.datname = $1 and r.rolname = any($2) order by s.calls desc limit $3`,
     [database, users, limit]
-  )).rows.map((r) => ({ query: r.query.replace(/\s+/g, " ").slice(0, 160), calls: Number(r.calls), meanMs: round(r.mean, 3) }))
+  )).rows.map((r) => ({
+    query: r.query.replace(/\s+/g, " ").slice(0, 160),
+    calls: Number(r.calls),
+    meanMs: round(r.mean, 3)
+  }))
 
 // --- child processes --------------------------------------------------------------------------
 
@@ -205,8 +228,10 @@ const outDir = join(root, ".tmp", "bench")
 const externalDependencies: Plugin = {
   name: "external-dependencies",
   setup(builder) {
-    builder.onResolve({ filter: /^[^./]/ }, (args) =>
-      args.path.startsWith("@ecommerce/") ? undefined : { path: args.path, external: true })
+    builder.onResolve(
+      { filter: /^[^./]/ },
+      (args) => args.path.startsWith("@ecommerce/") ? undefined : { path: args.path, external: true }
+    )
   }
 }
 
@@ -275,14 +300,19 @@ export const launch = (
     recent.push(...chunk.toString().split("\n"))
     recent.splice(0, Math.max(0, recent.length - 40))
   })
-  const exited = new Promise<void>((resolve) => child.on("exit", () => {
-    children.delete(child)
-    for (const wake of waiters) wake()
-    resolve()
-  }))
+  const exited = new Promise<void>((resolve) =>
+    child.on("exit", () => {
+      children.delete(child)
+      for (const wake of waiters) wake()
+      resolve()
+    })
+  )
   const line = (pattern: RegExp, timeoutMs = 60_000) =>
     new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => done(new Error(`${name}: no line matching ${pattern} after ${timeoutMs} ms`)), timeoutMs)
+      const timer = setTimeout(
+        () => done(new Error(`${name}: no line matching ${pattern} after ${timeoutMs} ms`)),
+        timeoutMs
+      )
       const check = () => {
         const found = lines.find((l) => pattern.test(l))
         if (found !== undefined) return done(undefined, found)
@@ -340,9 +370,17 @@ export const runOnce = async (script: string, env: NodeJS.ProcessEnv) => {
 
 /** Waits until `workerId` has written its first heartbeat row (our replicas' "ready"). */
 export const awaitHeartbeat = (harness: pg.Client, workerIds: ReadonlyArray<string>, timeoutMs = 300_000) =>
-  waitFor(`heartbeats of ${workerIds.join(", ")}`, async () =>
-    Number((await harness.query("select count(*) from worker_heartbeats where worker_id = any($1)", [workerIds])).rows[0].count) >=
-      workerIds.length, timeoutMs, 5)
+  waitFor(
+    `heartbeats of ${workerIds.join(", ")}`,
+    async () =>
+      Number(
+        (await harness.query("select count(*) from worker_heartbeats where worker_id = any($1)", [workerIds])).rows[0]
+          .count
+      ) >=
+        workerIds.length,
+    timeoutMs,
+    5
+  )
 
 // --- the worker's test fixture ----------------------------------------------------------------
 

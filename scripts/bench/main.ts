@@ -110,7 +110,11 @@ const main = async () => {
     await server.stop()
   }
   const final = save()
-  log(selected.length === 0 ? `wrote ${file} and docs/benchmarks.md` : `wrote ${file} (\`npm run bench:report ${file}\` renders it)`)
+  log(
+    selected.length === 0
+      ? `wrote ${file} and docs/benchmarks.md`
+      : `wrote ${file} (\`npm run bench:report ${file}\` renders it)`
+  )
   console.log(summaryLines(final.results).join("\n"))
   if (Object.keys(failures).length > 0) process.exit(1)
 }
@@ -147,10 +151,15 @@ const runPart = (part: Part, server: Awaited<ReturnType<typeof startServer>>): P
 /** The console summary: the headline numbers and ratios. */
 const summaryLines = (results: Record<string, unknown>): Array<string> => {
   const lines = ["", "=== summary (medians) ==="]
-  const r = results as Record<string, { summary?: Record<string, unknown>; medians?: Array<Record<string, unknown>>; ratios?: Array<unknown> }>
+  const r = results as Record<
+    string,
+    { summary?: Record<string, unknown>; medians?: Array<Record<string, unknown>>; ratios?: Array<unknown> }
+  >
   if (r.drain?.medians) {
     for (const m of r.drain.medians) {
-      lines.push(`drain ${m.system} ×${m.processes}: ${m.eventsPerSecond} ev/s, CPU ${m.workerCpuUsPerEvent} + ${m.postgresCpuUsPerEvent} µs/ev, ${m.statementsPer1000} stmts/1k`)
+      lines.push(
+        `drain ${m.system} ×${m.processes}: ${m.eventsPerSecond} ev/s, CPU ${m.workerCpuUsPerEvent} + ${m.postgresCpuUsPerEvent} µs/ev, ${m.statementsPer1000} stmts/1k`
+      )
     }
     lines.push(`drain ratios: ${JSON.stringify(r.drain.ratios)}`)
   }

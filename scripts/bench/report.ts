@@ -44,7 +44,11 @@ export const barChart = (
     parts.push(`<line x1="${left}" x2="${width - 20}" y1="${y}" y2="${y}" stroke="#e5e7eb"/>`)
     parts.push(`<text x="${left - 6}" y="${y + 4}" text-anchor="end" font-size="11">${fmt(v)}</text>`)
   }
-  parts.push(`<text x="14" y="${top + plotH / 2}" font-size="11" transform="rotate(-90 14 ${top + plotH / 2})" text-anchor="middle">${escape(unit)}</text>`)
+  parts.push(
+    `<text x="14" y="${top + plotH / 2}" font-size="11" transform="rotate(-90 14 ${
+      top + plotH / 2
+    })" text-anchor="middle">${escape(unit)}</text>`
+  )
   categories.forEach((category, c) => {
     const x0 = left + c * groupW + groupW * 0.15
     series.forEach((s, k) => {
@@ -52,10 +56,22 @@ export const barChart = (
       if (v === null || v === undefined) return
       const h = (plotH * v) / max
       const x = x0 + k * barW
-      parts.push(`<rect x="${x.toFixed(1)}" y="${(top + plotH - h).toFixed(1)}" width="${(barW - 2).toFixed(1)}" height="${h.toFixed(1)}" fill="${palette[k % palette.length]}"/>`)
-      parts.push(`<text x="${(x + barW / 2).toFixed(1)}" y="${(top + plotH - h - 4).toFixed(1)}" text-anchor="middle" font-size="10">${fmt(v)}</text>`)
+      parts.push(
+        `<rect x="${x.toFixed(1)}" y="${(top + plotH - h).toFixed(1)}" width="${(barW - 2).toFixed(1)}" height="${
+          h.toFixed(1)
+        }" fill="${palette[k % palette.length]}"/>`
+      )
+      parts.push(
+        `<text x="${(x + barW / 2).toFixed(1)}" y="${
+          (top + plotH - h - 4).toFixed(1)
+        }" text-anchor="middle" font-size="10">${fmt(v)}</text>`
+      )
     })
-    parts.push(`<text x="${(left + c * groupW + groupW / 2).toFixed(1)}" y="${top + plotH + 18}" text-anchor="middle" font-size="12">${escape(category)}</text>`)
+    parts.push(
+      `<text x="${(left + c * groupW + groupW / 2).toFixed(1)}" y="${
+        top + plotH + 18
+      }" text-anchor="middle" font-size="12">${escape(category)}</text>`
+    )
   })
   series.forEach((s, k) => {
     const x = left + k * 170
@@ -66,7 +82,11 @@ export const barChart = (
 }
 
 /** Cumulative distributions (x: value, y: share of samples at or below it). */
-export const cdfChart = (title: string, unit: string, series: ReadonlyArray<{ readonly name: string; readonly values: ReadonlyArray<number> }>) => {
+export const cdfChart = (
+  title: string,
+  unit: string,
+  series: ReadonlyArray<{ readonly name: string; readonly values: ReadonlyArray<number> }>
+) => {
   const { height, left, top, width } = canvas
   const { h: plotH, w: plotW } = plot
   const sortedAll = series.flatMap((s) => s.values).sort((a, b) => a - b)
@@ -78,9 +98,13 @@ export const cdfChart = (title: string, unit: string, series: ReadonlyArray<{ re
     const y = top + plotH - (plotH * i) / 4
     parts.push(`<line x1="${left}" x2="${width - 20}" y1="${y}" y2="${y}" stroke="#e5e7eb"/>`)
     parts.push(`<text x="${left - 6}" y="${y + 4}" text-anchor="end" font-size="11">${i * 25}%</text>`)
-    parts.push(`<text x="${x}" y="${top + plotH + 16}" text-anchor="middle" font-size="11">${fmt((max * i) / 4, 1)}</text>`)
+    parts.push(
+      `<text x="${x}" y="${top + plotH + 16}" text-anchor="middle" font-size="11">${fmt((max * i) / 4, 1)}</text>`
+    )
   }
-  parts.push(`<text x="${left + plotW / 2}" y="${top + plotH + 34}" text-anchor="middle" font-size="12">${escape(unit)}</text>`)
+  parts.push(
+    `<text x="${left + plotW / 2}" y="${top + plotH + 34}" text-anchor="middle" font-size="12">${escape(unit)}</text>`
+  )
   series.forEach((s, k) => {
     const sorted = [...s.values].sort((a, b) => a - b)
     const points = sorted.map((v, i) => {
@@ -88,7 +112,9 @@ export const cdfChart = (title: string, unit: string, series: ReadonlyArray<{ re
       const y = top + plotH - (plotH * (i + 1)) / sorted.length
       return `${x.toFixed(1)},${y.toFixed(1)}`
     })
-    parts.push(`<polyline fill="none" stroke="${palette[k % palette.length]}" stroke-width="2" points="${points.join(" ")}"/>`)
+    parts.push(
+      `<polyline fill="none" stroke="${palette[k % palette.length]}" stroke-width="2" points="${points.join(" ")}"/>`
+    )
     const lx = left + k * 190
     parts.push(`<rect x="${lx}" y="${height - 14}" width="12" height="12" fill="${palette[k % palette.length]}"/>`)
     parts.push(`<text x="${lx + 16}" y="${height - 4}" font-size="12">${escape(s.name)}</text>`)
@@ -123,11 +149,21 @@ const targets = (r: Json): Array<[string, string, string]> => {
   }
   const w = r.wake?.summary
   if (w) {
-    rows.push(["wake p50 ≤ graphile-worker's", `${fmt(w.ours.p50Ms, 2)} ms vs ${fmt(w.graphileTuned.p50Ms, 2)} ms (${fmt(w.p50Ratio, 2)}×)`, verdict(w.p50Ratio <= 1)])
+    rows.push([
+      "wake p50 ≤ graphile-worker's",
+      `${fmt(w.ours.p50Ms, 2)} ms vs ${fmt(w.graphileTuned.p50Ms, 2)} ms (${fmt(w.p50Ratio, 2)}×)`,
+      verdict(w.p50Ratio <= 1)
+    ])
     rows.push(["wake p99 ≤ 6 ms", `${fmt(w.ours.p99Ms, 2)} ms`, verdict(w.ours.p99Ms <= 6)])
   }
   const rec = r.recovery?.summary
-  if (rec) rows.push(["recovery after SIGKILL ≤ 3 s", `${fmt(rec.medianSeconds, 2)} s median, ${fmt(rec.maxSeconds, 2)} s max`, verdict(rec.medianSeconds <= 3)])
+  if (rec) {
+    rows.push([
+      "recovery after SIGKILL ≤ 3 s",
+      `${fmt(rec.medianSeconds, 2)} s median, ${fmt(rec.maxSeconds, 2)} s max`,
+      verdict(rec.medianSeconds <= 3)
+    ])
+  }
   const c = r.claim?.summary
   if (c) {
     rows.push([
@@ -135,25 +171,48 @@ const targets = (r: Json): Array<[string, string, string]> => {
       c.pruneMeanMs.small === null && c.pruneMeanMs.large === null
         ? "no prune statement ran during the drains"
         : `${fmt(c.pruneMeanMs.small, 2)} ms vs ${fmt(c.pruneMeanMs.large, 2)} ms per prune statement`,
-      c.pruneMeanMs.large === null ? "not measured" : verdict(c.pruneMeanMs.large <= Math.max(1, 2 * (c.pruneMeanMs.small ?? 0)))
+      c.pruneMeanMs.large === null
+        ? "not measured"
+        : verdict(c.pruneMeanMs.large <= Math.max(1, 2 * (c.pruneMeanMs.small ?? 0)))
     ])
   }
   const s = r.sagas?.summary
   if (s) {
-    rows.push(["≤ 2 orchestrator statements per saga step", `${fmt(s.ours.statementsPerStep, 2)}`, verdict(s.ours.statementsPerStep === null ? null : s.ours.statementsPerStep <= 2)])
-    rows.push(["saga throughput ≥ 1.3× DBOS Transact (50 ms poll)", `${fmt(s.oursVsDbos, 2)}×`, verdict(s.oursVsDbos === null ? null : s.oursVsDbos >= 1.3)])
-    rows.push(["saga throughput ≥ 0.8× bare calls", `${fmt(s.oursVsBare, 2)}×`, verdict(s.oursVsBare === null ? null : s.oursVsBare >= 0.8)])
+    rows.push([
+      "≤ 2 orchestrator statements per saga step",
+      `${fmt(s.ours.statementsPerStep, 2)}`,
+      verdict(s.ours.statementsPerStep === null ? null : s.ours.statementsPerStep <= 2)
+    ])
+    rows.push([
+      "saga throughput ≥ 1.3× DBOS Transact (50 ms poll)",
+      `${fmt(s.oursVsDbos, 2)}×`,
+      verdict(s.oursVsDbos === null ? null : s.oursVsDbos >= 1.3)
+    ])
+    rows.push([
+      "saga throughput ≥ 0.8× bare calls",
+      `${fmt(s.oursVsBare, 2)}×`,
+      verdict(s.oursVsBare === null ? null : s.oursVsBare >= 0.8)
+    ])
   }
   const st = r.start?.summary
   if (st) {
-    rows.push(["replica start < 0.5 s (production build)", `${fmt(st.production.startMs)} ms (tsx: ${fmt(st.tsx.startMs)} ms)`, verdict(st.production.startMs < 500)])
-    rows.push(["idle RSS < 120 MB (production build)", `${fmt(st.production.idleRssMb, 1)} MB (tsx: ${fmt(st.tsx.idleRssMb, 1)} MB)`, verdict(st.production.idleRssMb < 120)])
+    rows.push([
+      "replica start < 0.5 s (production build)",
+      `${fmt(st.production.startMs)} ms (tsx: ${fmt(st.tsx.startMs)} ms)`,
+      verdict(st.production.startMs < 500)
+    ])
+    rows.push([
+      "idle RSS < 120 MB (production build)",
+      `${fmt(st.production.idleRssMb, 1)} MB (tsx: ${fmt(st.tsx.idleRssMb, 1)} MB)`,
+      verdict(st.production.idleRssMb < 120)
+    ])
   }
   return rows
 }
 
 const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>) =>
-  [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n")
+  [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)]
+    .join("\n")
 
 export const renderReport = (doc: Json, file: string): { markdown: string; charts: Record<string, string> } => {
   const r = doc.results
@@ -161,18 +220,28 @@ export const renderReport = (doc: Json, file: string): { markdown: string; chart
   const out: Array<string> = []
   out.push("# Benchmarks")
   out.push("")
-  out.push(`<!-- Generated by \`npm run bench\` from ${file}; regenerate with \`npm run bench:report\`, do not edit by hand. -->`)
+  out.push(
+    `<!-- Generated by \`npm run bench\` from ${file}; regenerate with \`npm run bench:report\`, do not edit by hand. -->`
+  )
   out.push("")
   if (doc.label) out.push(`**${doc.label}**`, "")
   out.push(
     `Run of commit \`${doc.commit}\`${doc.dirty ? " (with uncommitted changes)" : ""} at ${doc.startedAt}, ` +
-      `${doc.quick ? "quick mode" : "full mode"}, ${doc.seconds} s, parts: ${doc.parts.join(", ")}. Raw numbers: \`${file}\`.`
+      `${doc.quick ? "quick mode" : "full mode"}, ${doc.seconds} s, parts: ${
+        doc.parts.join(", ")
+      }. Raw numbers: \`${file}\`.`
   )
   out.push("")
-  out.push("`npm run bench` runs every part; `npm run bench -- --quick drain wake` runs some, with fewer rounds and rows;")
+  out.push(
+    "`npm run bench` runs every part; `npm run bench -- --quick drain wake` runs some, with fewer rounds and rows;"
+  )
   out.push("`npm run bench:drain` is the drain part alone. Everything runs against one Postgres server (embedded, with")
-  out.push("`pg_stat_statements` and `track_commit_timestamp` on, unless `DATABASE_URL` names one); each system has its own")
-  out.push("database on it, and rounds alternate between the systems so that drift on a shared machine hits all of them.")
+  out.push(
+    "`pg_stat_statements` and `track_commit_timestamp` on, unless `DATABASE_URL` names one); each system has its own"
+  )
+  out.push(
+    "database on it, and rounds alternate between the systems so that drift on a shared machine hits all of them."
+  )
   out.push("")
   out.push("## Machine")
   out.push("")
@@ -181,12 +250,18 @@ export const renderReport = (doc: Json, file: string): { markdown: string; chart
     String(m.nproc),
     m.cpu,
     `${m.memoryGb} GB`,
-    `${(m.loadAverage?.start ?? []).map((x: number) => x.toFixed(1)).join(" ")} / ${(m.loadAverage?.end ?? []).map((x: number) => x.toFixed(1)).join(" ")}`,
+    `${(m.loadAverage?.start ?? []).map((x: number) => x.toFixed(1)).join(" ")} / ${
+      (m.loadAverage?.end ?? []).map((x: number) => x.toFixed(1)).join(" ")
+    }`,
     m.node,
     `${m.postgres}${m.postgresEmbedded ? " (embedded)" : ""}`
   ]]))
   out.push("")
-  out.push(`Peers: graphile-worker ${doc.versions["graphile-worker"]}, DBOS Transact (@dbos-inc/dbos-sdk) ${doc.versions["@dbos-inc/dbos-sdk"]}; effect ${doc.versions.effect}.`)
+  out.push(
+    `Peers: graphile-worker ${doc.versions["graphile-worker"]}, DBOS Transact (@dbos-inc/dbos-sdk) ${
+      doc.versions["@dbos-inc/dbos-sdk"]
+    }; effect ${doc.versions.effect}.`
+  )
   out.push("A load average far above nproc means other work shared the cores: absolute numbers then say little, the")
   out.push("ratios between interleaved systems more.")
   out.push("")
@@ -199,7 +274,9 @@ export const renderReport = (doc: Json, file: string): { markdown: string; chart
     out.push("## Drain")
     out.push("")
     out.push(
-      `${fmt(d.settings.rows)} no-op events inserted in one statement (graphile-worker's defaults: ${fmt(d.settings.defaultRows)}), ` +
+      `${fmt(d.settings.rows)} no-op events inserted in one statement (graphile-worker's defaults: ${
+        fmt(d.settings.defaultRows)
+      }), ` +
         `timed from the insert to the last one done; ${d.settings.rounds} interleaved rounds, medians. Ours: the production build ` +
         "of the orchestrator with default settings (its Ping handler). graphile-worker tuned: `concurrentJobs: 16`, " +
         "`localQueue: { size: 500 }`, `completeJobBatchDelay: 0`, `failJobBatchDelay: 0`; default: concurrency 1, no local queue, no batching. " +
@@ -208,20 +285,59 @@ export const renderReport = (doc: Json, file: string): { markdown: string; chart
     )
     out.push("")
     out.push(table(
-      ["system", "processes", "events/s", "worker CPU µs/event", "Postgres CPU µs/event", "statements / 1,000 events", "peak RSS MB"],
-      d.medians.map((x: Json) => [x.system, String(x.processes), fmt(x.eventsPerSecond), fmt(x.workerCpuUsPerEvent, 1), fmt(x.postgresCpuUsPerEvent, 1), fmt(x.statementsPer1000, 1), fmt(x.peakRssMb, 1)])
+      [
+        "system",
+        "processes",
+        "events/s",
+        "worker CPU µs/event",
+        "Postgres CPU µs/event",
+        "statements / 1,000 events",
+        "peak RSS MB"
+      ],
+      d.medians.map((
+        x: Json
+      ) => [
+        x.system,
+        String(x.processes),
+        fmt(x.eventsPerSecond),
+        fmt(x.workerCpuUsPerEvent, 1),
+        fmt(x.postgresCpuUsPerEvent, 1),
+        fmt(x.statementsPer1000, 1),
+        fmt(x.peakRssMb, 1)
+      ])
     ))
     out.push("")
     out.push(table(
-      ["processes", "ours / graphile tuned", "ours / graphile default", "CPU per event, ours / tuned", "statements, ours / tuned"],
-      d.ratios.map((x: Json) => [String(x.processes), `${fmt(x.throughputVsTuned, 2)}×`, `${fmt(x.throughputVsDefault, 2)}×`, `${fmt(x.cpuPerEventVsTuned, 2)}×`, `${fmt(x.statementsVsTuned, 2)}×`])
+      [
+        "processes",
+        "ours / graphile tuned",
+        "ours / graphile default",
+        "CPU per event, ours / tuned",
+        "statements, ours / tuned"
+      ],
+      d.ratios.map((
+        x: Json
+      ) => [
+        String(x.processes),
+        `${fmt(x.throughputVsTuned, 2)}×`,
+        `${fmt(x.throughputVsDefault, 2)}×`,
+        `${fmt(x.cpuPerEventVsTuned, 2)}×`,
+        `${fmt(x.statementsVsTuned, 2)}×`
+      ])
     ))
     out.push("")
     const systems = ["ours", "graphile-tuned", "graphile-default"]
-    charts["drain.svg"] = barChart("Drain throughput by process count (medians)", "events/s", ["1 process", "2 processes"], systems.map((system) => ({
-      name: system,
-      values: [1, 2].map((p) => d.medians.find((x: Json) => x.system === system && x.processes === p)?.eventsPerSecond ?? null)
-    })))
+    charts["drain.svg"] = barChart(
+      "Drain throughput by process count (medians)",
+      "events/s",
+      ["1 process", "2 processes"],
+      systems.map((system) => ({
+        name: system,
+        values: [1, 2].map((p) =>
+          d.medians.find((x: Json) => x.system === system && x.processes === p)?.eventsPerSecond ?? null
+        )
+      }))
+    )
     out.push("![drain throughput](benchmarks/drain.svg)")
     out.push("")
   }
@@ -238,7 +354,13 @@ export const renderReport = (doc: Json, file: string): { markdown: string; chart
     out.push("")
     out.push(table(["system", "p50 ms", "p90 ms", "p99 ms", "max ms"], [
       ["ours", fmt(w.ours.p50Ms, 2), fmt(w.ours.p90Ms, 2), fmt(w.ours.p99Ms, 2), fmt(w.ours.maxMs, 2)],
-      ["graphile-worker tuned", fmt(w.graphileTuned.p50Ms, 2), fmt(w.graphileTuned.p90Ms, 2), fmt(w.graphileTuned.p99Ms, 2), fmt(w.graphileTuned.maxMs, 2)]
+      [
+        "graphile-worker tuned",
+        fmt(w.graphileTuned.p50Ms, 2),
+        fmt(w.graphileTuned.p90Ms, 2),
+        fmt(w.graphileTuned.p99Ms, 2),
+        fmt(w.graphileTuned.maxMs, 2)
+      ]
     ]))
     out.push("")
     charts["wake.svg"] = cdfChart("Wake latency, commit → handler's first statement", "ms", [
@@ -253,7 +375,9 @@ export const renderReport = (doc: Json, file: string): { markdown: string; chart
     out.push("")
     out.push(
       "Two replicas (defaults); an event whose first attempt hangs starts on one, which is SIGKILLed; measured from the kill to " +
-        `the other replica's handler start (server clock). Samples: ${r.recovery.seconds.map((s: number) => `${fmt(s, 2)} s`).join(", ")}; ` +
+        `the other replica's handler start (server clock). Samples: ${
+          r.recovery.seconds.map((s: number) => `${fmt(s, 2)} s`).join(", ")
+        }; ` +
         `median ${fmt(r.recovery.summary.medianSeconds, 2)} s. graphile-worker: ${r.recovery.summary.graphileWorker}.`
     )
     out.push("")
@@ -263,7 +387,9 @@ export const renderReport = (doc: Json, file: string): { markdown: string; chart
     out.push("## Claim cost against history")
     out.push("")
     out.push(
-      `Drain of ${fmt(c.settings.rows)} events (1 replica, defaults, 2 runs each) with 1,000 done rows in the outbox and with ` +
+      `Drain of ${
+        fmt(c.settings.rows)
+      } events (1 replica, defaults, 2 runs each) with 1,000 done rows in the outbox and with ` +
         `${fmt(c.settings.doneRows)}, after ANALYZE.`
     )
     out.push("")
@@ -272,7 +398,9 @@ export const renderReport = (doc: Json, file: string): { markdown: string; chart
       [fmt(c.settings.doneRows), fmt(c.large.eventsPerSecond), fmt(c.large.claimMeanMs, 3), fmt(c.large.pruneMeanMs, 3)]
     ]))
     out.push("")
-    out.push(`Drain ratio (large / small): ${fmt(c.summary.drainRatio, 2)}; claim ratio: ${fmt(c.summary.claimRatio, 2)}.`)
+    out.push(
+      `Drain ratio (large / small): ${fmt(c.summary.drainRatio, 2)}; claim ratio: ${fmt(c.summary.claimRatio, 2)}.`
+    )
     out.push("")
   }
   if (r.rss) {
@@ -283,7 +411,13 @@ export const renderReport = (doc: Json, file: string): { markdown: string; chart
     out.push("")
     out.push(table(["system", "idle before MB", "median during MB", "peak MB", "idle after MB"], [
       ["ours", fmt(s.ours.idleMb, 1), fmt(s.ours.medianDuringMb, 1), fmt(s.ours.peakMb, 1), fmt(s.ours.afterMb, 1)],
-      ["graphile-worker tuned", fmt(s.graphileTuned.idleMb, 1), fmt(s.graphileTuned.medianDuringMb, 1), fmt(s.graphileTuned.peakMb, 1), fmt(s.graphileTuned.afterMb, 1)]
+      [
+        "graphile-worker tuned",
+        fmt(s.graphileTuned.idleMb, 1),
+        fmt(s.graphileTuned.medianDuringMb, 1),
+        fmt(s.graphileTuned.peakMb, 1),
+        fmt(s.graphileTuned.afterMb, 1)
+      ]
     ]))
     out.push("")
   }
@@ -298,8 +432,16 @@ export const renderReport = (doc: Json, file: string): { markdown: string; chart
     )
     out.push("")
     out.push(table(["how", "start ms", "idle RSS MB"], [
-      ["production build (`node dist/services/orchestrator/main.js`)", fmt(s.production.startMs), fmt(s.production.idleRssMb, 1)],
-      ["tsx (`node --import tsx services/orchestrator/src/main.ts`, as `npm start`)", fmt(s.tsx.startMs), fmt(s.tsx.idleRssMb, 1)]
+      [
+        "production build (`node dist/services/orchestrator/main.js`)",
+        fmt(s.production.startMs),
+        fmt(s.production.idleRssMb, 1)
+      ],
+      [
+        "tsx (`node --import tsx services/orchestrator/src/main.ts`, as `npm start`)",
+        fmt(s.tsx.startMs),
+        fmt(s.tsx.idleRssMb, 1)
+      ]
     ]))
     out.push("")
   }
@@ -309,22 +451,53 @@ export const renderReport = (doc: Json, file: string): { markdown: string; chart
     out.push("## Sagas end to end")
     out.push("")
     out.push(
-      `The real services (production build, one process each) on the same Postgres. Per round ${fmt(st.orders)} checkouts are ` +
+      `The real services (production build, one process each) on the same Postgres. Per round ${
+        fmt(st.orders)
+      } checkouts are ` +
         "placed through the edge API while no saga runner is up; then one system runs all the OrderPlaced sagas (a burst); " +
         `${st.rounds} interleaved rounds, medians. Ours: one orchestrator replica with defaults (events released in one statement ` +
         "after it started). DBOS Transact: a workflow with one step per call (+ the ledger update as a step), on a queue with " +
         `concurrency ${st.concurrency} and a ${st.dbosPollMs} ms polling interval. Bare calls: the same four HTTP calls at the ` +
         "same concurrency with no persistence. Unloaded latency: one saga at a time " +
-        `(${fmt(st.unloaded)}); ours from the outbox row's commit to the saga's last write, DBOS from enqueue to its last step.`
+        `(${
+          fmt(st.unloaded)
+        }); ours from the outbox row's commit to the saga's last write, DBOS from enqueue to its last step.`
     )
     out.push("")
-    const row = (name: string, x: Json) => [name, fmt(x.sagasPerSecond, 1), fmt(x.runnerCpuMsPerSaga, 2), fmt(x.postgresCpuMsPerSaga, 2), fmt(x.servicesCpuMsPerSaga, 2), fmt(x.statementsPerSaga, 1), fmt(x.statementsPerStep, 2), fmt(x.unloadedP50Ms, 1), fmt(x.unloadedP99Ms, 1)]
+    const row = (
+      name: string,
+      x: Json
+    ) => [
+      name,
+      fmt(x.sagasPerSecond, 1),
+      fmt(x.runnerCpuMsPerSaga, 2),
+      fmt(x.postgresCpuMsPerSaga, 2),
+      fmt(x.servicesCpuMsPerSaga, 2),
+      fmt(x.statementsPerSaga, 1),
+      fmt(x.statementsPerStep, 2),
+      fmt(x.unloadedP50Ms, 1),
+      fmt(x.unloadedP99Ms, 1)
+    ]
     out.push(table(
-      ["system", "sagas/s", "runner CPU ms/saga", "Postgres CPU ms/saga", "services CPU ms/saga", "statements/saga", "statements/step", "unloaded p50 ms", "unloaded p99 ms"],
+      [
+        "system",
+        "sagas/s",
+        "runner CPU ms/saga",
+        "Postgres CPU ms/saga",
+        "services CPU ms/saga",
+        "statements/saga",
+        "statements/step",
+        "unloaded p50 ms",
+        "unloaded p99 ms"
+      ],
       [row("ours", s.ours), row(`DBOS Transact (${st.dbosPollMs} ms poll)`, s.dbos), row("bare calls", s.bare)]
     ))
     out.push("")
-    out.push(`Ours / DBOS: ${fmt(s.oursVsDbos, 2)}×; ours / bare calls: ${fmt(s.oursVsBare, 2)}×. Statements per step divide by the saga's ${st.sagaSteps} units (authorization, createOrder, reserveStock, capturePayment, confirmOrder); DBOS's count both its system database and the ledger update.`)
+    out.push(
+      `Ours / DBOS: ${fmt(s.oursVsDbos, 2)}×; ours / bare calls: ${
+        fmt(s.oursVsBare, 2)
+      }×. Statements per step divide by the saga's ${st.sagaSteps} units (authorization, createOrder, reserveStock, capturePayment, confirmOrder); DBOS's count both its system database and the ledger update.`
+    )
     out.push("")
     charts["sagas.svg"] = barChart("Saga throughput, burst of checkouts (medians)", "sagas/s", ["sagas/s"], [
       { name: "ours", values: [s.ours.sagasPerSecond] },
@@ -352,7 +525,12 @@ export const writeReport = (doc: Json, file: string) => {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const given = process.argv[2]
-  const file = given ?? join("bench", "results", readdirSync(join(root, "bench", "results")).filter((f) => f.endsWith(".json")).sort().at(-1)!)
+  const file = given ??
+    join(
+      "bench",
+      "results",
+      readdirSync(join(root, "bench", "results")).filter((f) => f.endsWith(".json")).sort().at(-1)!
+    )
   writeReport(JSON.parse(readFileSync(join(root, file), "utf8")), file)
   console.log(`wrote docs/benchmarks.md from ${file}`)
 }

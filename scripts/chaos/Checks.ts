@@ -34,12 +34,18 @@ export interface Snapshot {
   readonly checkoutFailures: ReadonlyArray<string>
   readonly db: {
     /** AUTHORIZED authorizations whose order is neither CONFIRMED nor PENDING in the ledger (or not in it). */
-    readonly openHolds: ReadonlyArray<{ readonly authorizationId: string; readonly orderId: string; readonly ledger: string | null }>
+    readonly openHolds: ReadonlyArray<
+      { readonly authorizationId: string; readonly orderId: string; readonly ledger: string | null }
+    >
     /** Captured minus refunded, over every authorization (also those of orders the run does not know). */
     readonly capturedNet: number
     readonly confirmedTotal: number
-    readonly outboxUnfinished: ReadonlyArray<{ readonly id: string; readonly eventType: string; readonly status: string; readonly lastError: string | null }>
-    readonly sagasUnfinished: ReadonlyArray<{ readonly id: string; readonly type: string; readonly state: string; readonly orderId: string | null }>
+    readonly outboxUnfinished: ReadonlyArray<
+      { readonly id: string; readonly eventType: string; readonly status: string; readonly lastError: string | null }
+    >
+    readonly sagasUnfinished: ReadonlyArray<
+      { readonly id: string; readonly type: string; readonly state: string; readonly orderId: string | null }
+    >
   }
 }
 
@@ -71,15 +77,25 @@ const orderViolations = (o: OrderSnapshot): Array<string> => {
       const out: Array<string> = []
       if (o.cancelRequested) out.push(bad("cancellation requested but the order stayed CONFIRMED"))
       if (o.order !== "CONFIRMED") out.push(bad("confirmed in the ledger but not by the orders service"))
-      if (o.payment?.status !== "CAPTURED" || o.payment.amount !== l.amount) out.push(bad("confirmed without a capture of its amount"))
-      if (o.reservation?.status !== "HELD" || !sameLines(o.reservation.items, l.items)) out.push(bad("confirmed without its stock held"))
+      if (o.payment?.status !== "CAPTURED" || o.payment.amount !== l.amount) {
+        out.push(bad("confirmed without a capture of its amount"))
+      }
+      if (o.reservation?.status !== "HELD" || !sameLines(o.reservation.items, l.items)) {
+        out.push(bad("confirmed without its stock held"))
+      }
       return out
     }
     case "CANCELLED": {
       const out: Array<string> = []
-      if (o.order !== undefined && o.order !== "CANCELLED") out.push(bad("cancelled in the ledger but not by the orders service"))
-      if (o.payment?.status !== "VOIDED" && o.payment?.status !== "REFUNDED") out.push(bad("cancelled with money still held or taken"))
-      if (o.reservation !== undefined && o.reservation.status !== "RELEASED") out.push(bad("cancelled with stock still held"))
+      if (o.order !== undefined && o.order !== "CANCELLED") {
+        out.push(bad("cancelled in the ledger but not by the orders service"))
+      }
+      if (o.payment?.status !== "VOIDED" && o.payment?.status !== "REFUNDED") {
+        out.push(bad("cancelled with money still held or taken"))
+      }
+      if (o.reservation !== undefined && o.reservation.status !== "RELEASED") {
+        out.push(bad("cancelled with stock still held"))
+      }
       return out
     }
     case "NEEDS_ATTENTION":
@@ -97,7 +113,9 @@ export const violations = (s: Snapshot): Array<string> => {
   const heldByConfirmed: Record<string, number> = {}
   for (const o of s.orders) {
     if (o.ledger?.status === "CONFIRMED" && o.reservation?.status === "HELD") {
-      for (const [sku, n] of Object.entries(sumBySku(o.reservation.items))) heldByConfirmed[sku] = (heldByConfirmed[sku] ?? 0) + n
+      for (const [sku, n] of Object.entries(sumBySku(o.reservation.items))) {
+        heldByConfirmed[sku] = (heldByConfirmed[sku] ?? 0) + n
+      }
     }
   }
   for (const [sku, before] of Object.entries(s.onHandBefore)) {
@@ -115,7 +133,11 @@ export const violations = (s: Snapshot): Array<string> => {
     out.push(`money: captured - refunded = ${s.db.capturedNet}, confirmed orders total ${s.db.confirmedTotal}`)
   }
   for (const h of s.db.openHolds) {
-    out.push(`open hold: authorization ${h.authorizationId} of order ${h.orderId} is AUTHORIZED, ledger ${h.ledger ?? "has no such order"}`)
+    out.push(
+      `open hold: authorization ${h.authorizationId} of order ${h.orderId} is AUTHORIZED, ledger ${
+        h.ledger ?? "has no such order"
+      }`
+    )
   }
   for (const r of s.db.outboxUnfinished) {
     out.push(`outbox row ${r.id} (${r.eventType}) is ${r.status}${r.lastError ? `: ${r.lastError}` : ""}`)

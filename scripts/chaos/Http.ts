@@ -9,7 +9,9 @@ export class HttpFailure extends Data.TaggedError("HttpFailure")<{
   readonly body: string
 }> {
   override get message() {
-    return `${this.method} ${this.url}: ${this.status === 0 ? "transport failure" : this.status} ${this.body.slice(0, 300)}`
+    return `${this.method} ${this.url}: ${this.status === 0 ? "transport failure" : this.status} ${
+      this.body.slice(0, 300)
+    }`
   }
 }
 
@@ -39,7 +41,9 @@ export const call = (method: string, url: string, headers: Record<string, string
     catch: (error) => new HttpFailure({ method, url, status: 0, body: String(error) })
   }).pipe(
     Effect.flatMap(({ json, status, text }) =>
-      status >= 500 ? Effect.fail(new HttpFailure({ method, url, status, body: text })) : Effect.succeed({ status, json } satisfies Answer)
+      status >= 500
+        ? Effect.fail(new HttpFailure({ method, url, status, body: text }))
+        : Effect.succeed({ status, json } satisfies Answer)
     )
   )
 

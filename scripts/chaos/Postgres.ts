@@ -57,7 +57,9 @@ const external = (url: string) =>
     const name = `ecommerce_chaos_${process.pid}`
     yield* Effect.acquireRelease(
       createDatabase(url, name),
-      () => admin(url, (client) => client.query(`drop database if exists ${client.escapeIdentifier(name)} with (force)`)).pipe(Effect.ignore)
+      () =>
+        admin(url, (client) => client.query(`drop database if exists ${client.escapeIdentifier(name)} with (force)`))
+          .pipe(Effect.ignore)
     )
     return { url: databaseUrl(url, name), restart: Option.none() } satisfies ChaosPostgres
   })

@@ -9,7 +9,7 @@
  * What it injected is counted per kind.
  */
 import { Effect } from "effect"
-import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http"
+import { createServer, type IncomingMessage, request as httpRequest, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
 
 export interface FaultRates {
@@ -44,11 +44,20 @@ const unavailable = (res: ServerResponse, when: string) => {
 const forward = (target: URL, req: IncomingMessage, body: Buffer) =>
   new Promise<{ status: number; headers: IncomingMessage["headers"]; body: Buffer }>((resolve, reject) => {
     const upstream = httpRequest(
-      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } },
+      {
+        host: target.hostname,
+        port: target.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, host: target.host }
+      },
       (response) => {
         const chunks: Array<Buffer> = []
         response.on("data", (chunk: Buffer) => chunks.push(chunk))
-        response.on("end", () => resolve({ status: response.statusCode ?? 502, headers: response.headers, body: Buffer.concat(chunks) }))
+        response.on(
+          "end",
+          () => resolve({ status: response.statusCode ?? 502, headers: response.headers, body: Buffer.concat(chunks) })
+        )
         response.on("error", reject)
       }
     )

@@ -7,18 +7,18 @@
  * exists), that every order is terminal and stock and money are conserved (Checks.ts), prints one
  * summary line, and exits 1 on any violation (each printed on stderr with its evidence).
  */
-import { PgClient } from "@effect/sql-pg"
 import { NodeRuntime } from "@effect/platform-node"
+import { PgClient } from "@effect/sql-pg"
 import { Cause, Data, Effect, Fiber, Option, Random, Redacted, Ref, Schedule } from "effect"
 import { randomBytes } from "node:crypto"
 import { mkdirSync } from "node:fs"
 import { join } from "node:path"
 import { withCredentials } from "../../packages/db/src/DatabaseUrl.ts"
+import { freePort } from "../../packages/db/src/freePort.ts"
 import { migrate } from "../../packages/db/src/Migrations.ts"
 import { applyRoles } from "../../packages/db/src/Roles.ts"
 import { type Line, type OrderSnapshot, type Snapshot, violations } from "./Checks.ts"
 import { call, retried } from "./Http.ts"
-import { freePort } from "../../packages/db/src/freePort.ts"
 import { admin, chaosPostgres } from "./Postgres.ts"
 import { root, type Slot, spawnNode, supervised } from "./Processes.ts"
 import { type FaultKind, startProxy } from "./Proxy.ts"
@@ -34,7 +34,10 @@ const workload = (i: number) => ({
   card: i % 10 === 3 ? "tok_declined" : i % 10 === 7 ? "tok_capture_declined" : "tok_visa",
   items: i % 4 === 0
     ? [{ sku: SCARCE, quantity: 1 + (i % 3) }, { sku: "MUG-BLUE", quantity: 1 }]
-    : [{ sku: "MUG-BLUE", quantity: 1 + (i % 2) }, { sku: "SOCKS-3PACK", quantity: 1 }, { sku: "POSTER-MAP", quantity: 1 }],
+    : [{ sku: "MUG-BLUE", quantity: 1 + (i % 2) }, { sku: "SOCKS-3PACK", quantity: 1 }, {
+      sku: "POSTER-MAP",
+      quantity: 1
+    }],
   /** Cancelled right after checkout (while the saga runs) or after all checkouts (mostly confirmed by then). */
   cancel: i % 6 === 1 ? "early" as const : i % 6 === 4 ? "late" as const : undefined
 })
@@ -43,7 +46,10 @@ const waitHealthy = (name: string, port: number) =>
   call("GET", `http://127.0.0.1:${port}/health`, {}).pipe(
     Effect.flatMap((answer) => (answer.status === 200 ? Effect.void : Effect.fail(answer))),
     Effect.retry(Schedule.spaced("200 millis")),
-    Effect.timeoutFail({ duration: "120 seconds", onTimeout: () => new Error(`${name} did not become healthy in 120 s`) })
+    Effect.timeoutFail({
+      duration: "120 seconds",
+      onTimeout: () => new Error(`${name} did not become healthy in 120 s`)
+    })
   )
 
 const program = Effect.gen(function*() {
@@ -97,25 +103,28 @@ const program = Effect.gen(function*() {
   /** Each slot's current WORKER_ID, to tell a replica that is up (it has a heartbeat row) from one still starting. */
   const workerIds: Array<string> = []
   const replica = (i: number) =>
-    supervised(`replica-${i}`, Effect.suspend(() => {
-      const workerId = `chaos-${i}-${++generation}`
-      workerIds[i - 1] = workerId
-      return spawnNode(`replica-${i}`, "services/orchestrator/src/main.ts", {
-        DATABASE_URL: orchestratorUrl,
-        SERVICE_TOKEN: token,
-        WORKER_ID: workerId,
-        ORDERS_SERVICE_URL: proxies.orders.url,
-        INVENTORY_SERVICE_URL: proxies.inventory.url,
-        PAYMENTS_SERVICE_URL: proxies.payments.url,
-        SAGA_STEP_TIMEOUT_MS: String(settings.stepTimeoutMs),
-        STARTUP_TIMEOUT_MS: "120000",
-        POLL_INTERVAL_MS: "1000",
-        LEASE_MS: String(settings.leaseMs),
-        CIRCUIT_COOLDOWN_MS: "1000",
-        SAGA_INLINE_RETRY_MAX_MS: "1000",
-        SAGA_DEAD_LETTER_SWEEP_MS: "2000"
-      }, logDir)
-    }))
+    supervised(
+      `replica-${i}`,
+      Effect.suspend(() => {
+        const workerId = `chaos-${i}-${++generation}`
+        workerIds[i - 1] = workerId
+        return spawnNode(`replica-${i}`, "services/orchestrator/src/main.ts", {
+          DATABASE_URL: orchestratorUrl,
+          SERVICE_TOKEN: token,
+          WORKER_ID: workerId,
+          ORDERS_SERVICE_URL: proxies.orders.url,
+          INVENTORY_SERVICE_URL: proxies.inventory.url,
+          PAYMENTS_SERVICE_URL: proxies.payments.url,
+          SAGA_STEP_TIMEOUT_MS: String(settings.stepTimeoutMs),
+          STARTUP_TIMEOUT_MS: "120000",
+          POLL_INTERVAL_MS: "1000",
+          LEASE_MS: String(settings.leaseMs),
+          CIRCUIT_COOLDOWN_MS: "1000",
+          SAGA_INLINE_RETRY_MAX_MS: "1000",
+          SAGA_DEAD_LETTER_SWEEP_MS: "2000"
+        }, logDir)
+      })
+    )
   const replicas: Array<Slot> = []
   for (let i = 1; i <= settings.replicas; i++) replicas.push(yield* replica(i))
 
@@ -127,7 +136,11 @@ const program = Effect.gen(function*() {
   ], { concurrency: "unbounded" })
 
   const serviceHeaders = { authorization: `Bearer ${token}` }
-  const edgeHeaders = (key: string) => ({ authorization: `Bearer ${edgeKey}`, "x-api-key": edgeKey, "idempotency-key": key })
+  const edgeHeaders = (key: string) => ({
+    authorization: `Bearer ${edgeKey}`,
+    "x-api-key": edgeKey,
+    "idempotency-key": key
+  })
 
   // Plenty of everything but the scarce sku, of which about a third of the demand fits.
   const scarceStock = Math.max(3, Math.round(settings.orders / 6))
@@ -150,23 +163,31 @@ const program = Effect.gen(function*() {
   const placedCount = yield* Ref.make(0)
 
   const faultErrors: Array<string> = []
-  const noteFaultError = (what: string) => (defect: unknown) => Effect.sync(() => faultErrors.push(`${what}: ${String(defect)}`))
+  const noteFaultError = (what: string) => (defect: unknown) =>
+    Effect.sync(() => faultErrors.push(`${what}: ${String(defect)}`))
   const terminateOrchestrator = admin(db.url, async (client) => {
     const result = await client.query<{ n: number }>(
       "select count(pg_terminate_backend(pid))::int as n from pg_stat_activity where usename = 'orchestrator'"
     )
     return result.rows[0]?.n ?? 0
-  }).pipe(Effect.flatMap((n) => Ref.update(terminated, (t) => t + n)), Effect.catchAllDefect(noteFaultError("terminate")))
+  }).pipe(
+    Effect.flatMap((n) => Ref.update(terminated, (t) => t + n)),
+    Effect.catchAllDefect(noteFaultError("terminate"))
+  )
 
   // Kill a replica that is up (has a heartbeat row), and never the last one up: the run must progress.
-  const killReplica = admin(db.url, async (client) =>
-    (await client.query<{ id: string }>("select worker_id as id from worker_heartbeats")).rows.map((row) => row.id)
+  const killReplica = admin(
+    db.url,
+    async (client) =>
+      (await client.query<{ id: string }>("select worker_id as id from worker_heartbeats")).rows.map((row) => row.id)
   ).pipe(
     Effect.flatMap((up) => {
       const live = replicas.filter((_, i) => up.includes(workerIds[i]!))
       if (live.length < 2) return Effect.void
-      return Effect.flatMap(Random.nextIntBetween(0, live.length), (n) =>
-        Effect.zipRight(live[n]!.restart("SIGKILL"), Ref.update(kills, (k) => k + 1)))
+      return Effect.flatMap(
+        Random.nextIntBetween(0, live.length),
+        (n) => Effect.zipRight(live[n]!.restart("SIGKILL"), Ref.update(kills, (k) => k + 1))
+      )
     }),
     Effect.catchAllDefect(noteFaultError("kill"))
   )
@@ -182,7 +203,10 @@ const program = Effect.gen(function*() {
     onSome: (restart) =>
       Effect.gen(function*() {
         yield* Ref.get(placedCount).pipe(
-          Effect.repeat({ until: (n) => n >= Math.ceil(settings.orders * 0.4), schedule: Schedule.spaced("100 millis") })
+          Effect.repeat({
+            until: (n) => n >= Math.ceil(settings.orders * 0.4),
+            schedule: Schedule.spaced("100 millis")
+          })
         )
         yield* restart
         yield* Ref.update(pgRestarts, (n) => n + 1)
@@ -278,11 +302,12 @@ const program = Effect.gen(function*() {
     )
   const orders = yield* Effect.forEach(accepted, ({ cancelRequested, orderId }) =>
     Effect.gen(function*() {
-      const view = yield* call("GET", `${direct(port.edge)}/orders/${orderId}`, edgeHeaders(`chaos-${runId}-read`)).pipe(
-        retried("30 seconds"),
-        Effect.map((answer) => (answer.status === 200 ? answer.json as Record<string, unknown> : undefined)),
-        Effect.orDie
-      )
+      const view = yield* call("GET", `${direct(port.edge)}/orders/${orderId}`, edgeHeaders(`chaos-${runId}-read`))
+        .pipe(
+          retried("30 seconds"),
+          Effect.map((answer) => (answer.status === 200 ? answer.json as Record<string, unknown> : undefined)),
+          Effect.orDie
+        )
       const order = yield* get(`${direct(port.orders)}/orders/${orderId}`)
       const reservation = yield* get(`${direct(port.inventory)}/reservations/${orderId}`)
       const payment = view ? yield* get(`${direct(port.payments)}/payments/${String(view.authorizationId)}`) : undefined
@@ -297,13 +322,21 @@ const program = Effect.gen(function*() {
           items: view.items as ReadonlyArray<Line>
         },
         order: order && String(order.status),
-        reservation: reservation && { status: String(reservation.status), items: reservation.items as ReadonlyArray<Line> },
+        reservation: reservation &&
+          { status: String(reservation.status), items: reservation.items as ReadonlyArray<Line> },
         payment: payment && { status: String(payment.status), amount: Number(payment.amount) }
       } satisfies OrderSnapshot
     }), { concurrency: 16 })
-  const stockAfter: Snapshot["stockAfter"] = Object.fromEntries(yield* Effect.forEach(SKUS, (sku) =>
-    Effect.map(get(`${direct(port.inventory)}/stock/${sku}`), (stock) =>
-      [sku, { onHand: Number(stock?.onHand), reserved: Number(stock?.reserved) }] as const)))
+  const stockAfter: Snapshot["stockAfter"] = Object.fromEntries(
+    yield* Effect.forEach(
+      SKUS,
+      (sku) =>
+        Effect.map(
+          get(`${direct(port.inventory)}/stock/${sku}`),
+          (stock) => [sku, { onHand: Number(stock?.onHand), reserved: Number(stock?.reserved) }] as const
+        )
+    )
+  )
 
   // No API lists authorizations, outbox rows or sagas: read them.
   const dbFacts = yield* admin(db.url, async (client) => {

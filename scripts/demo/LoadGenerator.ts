@@ -36,7 +36,13 @@ const zero: LoadStats = { placed: 0, declinedAtCheckout: 0, cancelRequests: 0, e
 /** One checkout of the demo's mix; the card and lines say how it should end. */
 const pickCheckout = Effect.gen(function*() {
   const roll = yield* Random.next
-  const kind: Placed["kind"] | "declined" = roll < 0.1 ? "declined" : roll < 0.18 ? "capture_declined" : roll < 0.3 ? "scarce" : "approved"
+  const kind: Placed["kind"] | "declined" = roll < 0.1
+    ? "declined"
+    : roll < 0.18
+    ? "capture_declined"
+    : roll < 0.3
+    ? "scarce"
+    : "approved"
   const lines = new Map<string, number>()
   const count = yield* Random.nextIntBetween(1, 3)
   for (let i = 0; i < count; i++) {
@@ -45,7 +51,11 @@ const pickCheckout = Effect.gen(function*() {
   }
   if (kind === "scarce") lines.set(scarceSku, yield* Random.nextIntBetween(2, 5))
   const currency = (yield* Random.next) < 0.2 ? "USD" : "EUR"
-  const cardToken = kind === "declined" ? "tok_declined" : kind === "capture_declined" ? "tok_capture_declined" : "tok_visa"
+  const cardToken = kind === "declined"
+    ? "tok_declined"
+    : kind === "capture_declined"
+    ? "tok_capture_declined"
+    : "tok_visa"
   const cancel = kind !== "declined" && (yield* Random.next) < 0.1
   return {
     kind,
@@ -80,7 +90,9 @@ const post = (edge: EdgeAccess, useLegacy: Ref.Ref<boolean>, path: string, body:
       }
       return response.status >= 500 ? yield* Effect.fail(new Error(`${response.status} ${response.body}`)) : response
     })
-    return yield* attempt.pipe(Effect.retry(Schedule.spaced("200 millis").pipe(Schedule.intersect(Schedule.recurs(10)))))
+    return yield* attempt.pipe(
+      Effect.retry(Schedule.spaced("200 millis").pipe(Schedule.intersect(Schedule.recurs(10))))
+    )
   })
 
 /**
@@ -105,14 +117,20 @@ export const runLoad = (options: {
       const response = yield* post(options.edge, useLegacy, "/checkout", checkout.body)
       if (response.status === 402) return yield* note((s) => ({ ...s, declinedAtCheckout: s.declinedAtCheckout + 1 }))
       if (response.status !== 202) {
-        return yield* note((s) => ({ ...s, errors: s.errors + 1, lastError: `checkout ${response.status} ${response.body}` }))
+        return yield* note((s) => ({
+          ...s,
+          errors: s.errors + 1,
+          lastError: `checkout ${response.status} ${response.body}`
+        }))
       }
       const { orderId } = JSON.parse(response.body) as { orderId: string }
       yield* note((s) => ({ ...s, placed: s.placed + 1 }))
       yield* options.onPlaced({ orderId, kind: checkout.kind as Placed["kind"], cancel: checkout.cancel })
       if (checkout.cancel) {
         yield* Effect.sleep(Duration.millis(300 + (yield* Random.nextIntBetween(0, 1500))))
-        const cancelled = yield* post(options.edge, useLegacy, `/orders/${orderId}/cancel`, { reason: "customer changed their mind" })
+        const cancelled = yield* post(options.edge, useLegacy, `/orders/${orderId}/cancel`, {
+          reason: "customer changed their mind"
+        })
         yield* cancelled.status === 202
           ? note((s) => ({ ...s, cancelRequests: s.cancelRequests + 1 }))
           : note((s) => ({ ...s, errors: s.errors + 1, lastError: `cancel ${cancelled.status} ${cancelled.body}` }))

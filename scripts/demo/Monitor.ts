@@ -42,23 +42,28 @@ export const snapshot = (since: Date) =>
       replicas: sql<{ alive: number }>`
         select count(*)::int as alive from worker_heartbeats where last_seen_at > now() - interval '15 seconds'`
     })).pipe(
-    Effect.map(({ cancelled, latency, orders, outbox, replicas }) => ({
-      orders: Object.fromEntries(orders.map((row) => [row.status, row.count])),
-      cancelledBy: cancelled,
-      sagaP50Ms: latency[0]?.p50 ?? null,
-      sagaP99Ms: latency[0]?.p99 ?? null,
-      outboxPending: outbox[0]!.pending,
-      outboxLagMs: outbox[0]!.lag_ms,
-      outboxDead: outbox[0]!.dead,
-      replicasAlive: replicas[0]!.alive
-    } satisfies Snapshot))
-  )
+      Effect.map(({ cancelled, latency, orders, outbox, replicas }) => ({
+        orders: Object.fromEntries(orders.map((row) => [row.status, row.count])),
+        cancelledBy: cancelled,
+        sagaP50Ms: latency[0]?.p50 ?? null,
+        sagaP99Ms: latency[0]?.p99 ?? null,
+        outboxPending: outbox[0]!.pending,
+        outboxLagMs: outbox[0]!.lag_ms,
+        outboxDead: outbox[0]!.dead,
+        replicasAlive: replicas[0]!.alive
+      } satisfies Snapshot))
+    )
 
 const ms = (value: number | null) => (value === null ? "-" : `${Math.round(value)} ms`)
 
 export const render = (
   s: Snapshot,
-  load: { readonly placed: number; readonly declinedAtCheckout: number; readonly errors: number; readonly lastError: string | null },
+  load: {
+    readonly placed: number
+    readonly declinedAtCheckout: number
+    readonly errors: number
+    readonly lastError: string | null
+  },
   replicasExpected: number
 ): ReadonlyArray<string> => [
   `orders placed ${load.placed} (declined at checkout ${load.declinedAtCheckout}, client errors ${load.errors})` +

@@ -1,6 +1,6 @@
+import { Data, Deferred, Duration, Effect, Scope } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
 import { createWriteStream, readFileSync } from "node:fs"
-import { Data, Deferred, Duration, Effect, Scope } from "effect"
 
 export class ProcessFailed extends Data.TaggedError("ProcessFailed")<{ readonly message: string }> {}
 
@@ -26,7 +26,10 @@ export const killAllGroups = (signal: NodeJS.Signals) => {
   }
 }
 
-const exitText = (code: number | null, signal: NodeJS.Signals | null) => (code === null ? `signal ${signal}` : `code ${code}`)
+const exitText = (
+  code: number | null,
+  signal: NodeJS.Signals | null
+) => (code === null ? `signal ${signal}` : `code ${code}`)
 
 /**
  * A TypeScript entrypoint as a child process, scoped: closing the scope sends SIGTERM to its whole
@@ -77,7 +80,10 @@ export const spawnScoped = (options: {
         Effect.gen(function*() {
           if (proc.exitCode !== null || proc.signalCode !== null) return
           yield* Effect.sync(() => signalGroup(proc.pid!, "SIGTERM"))
-          const done = yield* Deferred.await(exited).pipe(Effect.timeout(Duration.millis(options.graceMs)), Effect.option)
+          const done = yield* Deferred.await(exited).pipe(
+            Effect.timeout(Duration.millis(options.graceMs)),
+            Effect.option
+          )
           if (done._tag === "None") {
             yield* Effect.sync(() => signalGroup(proc.pid!, "SIGKILL"))
             yield* Deferred.await(exited)
@@ -111,5 +117,7 @@ const signalGroup = (pid: number, signal: NodeJS.Signals) => {
 
 /** Fails when the child exits while it should be running: a half-running system hides the failure. */
 export const failWhenExits = (child: Child) =>
-  Effect.flatMap(Deferred.await(child.exited), (how) =>
-    new ProcessFailed({ message: `${child.name} exited (${how}); its last output:\n${child.lastLines(20)}` }))
+  Effect.flatMap(
+    Deferred.await(child.exited),
+    (how) => new ProcessFailed({ message: `${child.name} exited (${how}); its last output:\n${child.lastLines(20)}` })
+  )

@@ -38,7 +38,18 @@ export const checkBooks = (orderIds: ReadonlyArray<string>, since: Date, onHandB
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
     Effect.gen(function*() {
       const problems: Array<string> = []
-      const rows = yield* sql<{ order_id: string; status: string; amount: string; currency: string; payment: string | null; paid: string | null; paid_currency: string | null; reservation: string | null }>`
+      const rows = yield* sql<
+        {
+          order_id: string
+          status: string
+          amount: string
+          currency: string
+          payment: string | null
+          paid: string | null
+          paid_currency: string | null
+          reservation: string | null
+        }
+      >`
         select l.order_id::text as order_id, l.status, l.amount::text as amount, l.currency,
                a.status as payment, a.amount::text as paid, a.currency as paid_currency, r.status as reservation
         from order_ledger l
@@ -50,17 +61,27 @@ export const checkBooks = (orderIds: ReadonlyArray<string>, since: Date, onHandB
         byStatus[row.status] = (byStatus[row.status] ?? 0) + 1
         if (row.status === "CONFIRMED") {
           if (row.payment !== "CAPTURED" || row.paid !== row.amount || row.paid_currency !== row.currency) {
-            problems.push(`order ${row.order_id} CONFIRMED but its payment is ${row.payment} ${row.paid} ${row.paid_currency}, ledger ${row.amount} ${row.currency}`)
+            problems.push(
+              `order ${row.order_id} CONFIRMED but its payment is ${row.payment} ${row.paid} ${row.paid_currency}, ledger ${row.amount} ${row.currency}`
+            )
           }
-          if (row.reservation !== "HELD") problems.push(`order ${row.order_id} CONFIRMED but its reservation is ${row.reservation}`)
+          if (row.reservation !== "HELD") {
+            problems.push(`order ${row.order_id} CONFIRMED but its reservation is ${row.reservation}`)
+          }
         } else if (row.status === "CANCELLED") {
-          if (row.payment !== "VOIDED" && row.payment !== "REFUNDED") problems.push(`order ${row.order_id} CANCELLED but its payment is ${row.payment}`)
-          if (row.reservation === "HELD") problems.push(`order ${row.order_id} CANCELLED but still holds its reservation`)
+          if (row.payment !== "VOIDED" && row.payment !== "REFUNDED") {
+            problems.push(`order ${row.order_id} CANCELLED but its payment is ${row.payment}`)
+          }
+          if (row.reservation === "HELD") {
+            problems.push(`order ${row.order_id} CANCELLED but still holds its reservation`)
+          }
         } else {
           problems.push(`order ${row.order_id} is ${row.status}`)
         }
       }
-      if (rows.length !== orderIds.length) problems.push(`${orderIds.length - rows.length} accepted order(s) have no ledger row`)
+      if (rows.length !== orderIds.length) {
+        problems.push(`${orderIds.length - rows.length} accepted order(s) have no ledger row`)
+      }
       const orphans = yield* sql<{ order_id: string }>`
         select a.order_id::text as order_id from payments.authorizations a
         where a.created_at >= ${since} and a.status = 'AUTHORIZED'
@@ -73,20 +94,30 @@ export const checkBooks = (orderIds: ReadonlyArray<string>, since: Date, onHandB
                          where r.status = 'HELD' and i.sku = s.sku), 0) as held
         from inventory.stock s order by s.sku`
       for (const row of stock) {
-        if (row.reserved !== row.held) problems.push(`sku ${row.sku}: reserved ${row.reserved} but reservations hold ${row.held}`)
+        if (row.reserved !== row.held) {
+          problems.push(`sku ${row.sku}: reserved ${row.reserved} but reservations hold ${row.held}`)
+        }
         const before = onHandBefore.get(row.sku)
-        if (before !== undefined && before !== row.on_hand) problems.push(`sku ${row.sku}: on_hand moved from ${before} to ${row.on_hand}`)
+        if (before !== undefined && before !== row.on_hand) {
+          problems.push(`sku ${row.sku}: on_hand moved from ${before} to ${row.on_hand}`)
+        }
       }
       return { byStatus, problems } satisfies Books
     }))
 
-export const onHand = Effect.flatMap(SqlClient.SqlClient, (sql) =>
-  sql<{ sku: string; on_hand: number }>`select sku, on_hand from inventory.stock`.pipe(
-    Effect.map((rows) => new Map(rows.map((row) => [row.sku, row.on_hand])))
-  ))
+export const onHand = Effect.flatMap(
+  SqlClient.SqlClient,
+  (sql) =>
+    sql<{ sku: string; on_hand: number }>`select sku, on_hand from inventory.stock`.pipe(
+      Effect.map((rows) => new Map(rows.map((row) => [row.sku, row.on_hand])))
+    )
+)
 
 /** The demo's warehouse: everyday skus are restocked when they run low; the scarce one never is. */
 export const restock = (scarceSku: string) =>
-  Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql`update inventory.stock set on_hand = on_hand + 100, updated_at = now()
-        where sku <> ${scarceSku} and on_hand - reserved < 20`)
+  Effect.flatMap(
+    SqlClient.SqlClient,
+    (sql) =>
+      sql`update inventory.stock set on_hand = on_hand + 100, updated_at = now()
+        where sku <> ${scarceSku} and on_hand - reserved < 20`
+  )

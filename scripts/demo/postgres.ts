@@ -12,6 +12,11 @@ if (dataDir === undefined || !Number.isInteger(port)) {
   process.stderr.write("usage: postgres.ts <data dir> <port>\n")
   process.exit(2)
 }
-const server = await startEmbedded({ dataDir, port, persistent: true, onLog: (line) => process.stderr.write(`${line}\n`) })
+const server = await startEmbedded({
+  dataDir,
+  port,
+  persistent: true,
+  onLog: (line) => process.stderr.write(`${line}\n`)
+})
 await ensureDatabase(server.adminUrl(), "ecommerce")
 process.stdout.write(`ready ${server.adminUrl("ecommerce")}\n`)

@@ -27,7 +27,10 @@ const isPostgresUrl = (url: string) => {
 export const DatabaseConfig: Config.Config<DatabaseConfig> = Config.all({
   // Validated as a string (a Redacted config loses the setting's name from the message), then redacted.
   url: Config.string("DATABASE_URL").pipe(
-    Config.validate({ message: "must be a postgres://user:password@host:port/database URL", validation: isPostgresUrl }),
+    Config.validate({
+      message: "must be a postgres://user:password@host:port/database URL",
+      validation: isPostgresUrl
+    }),
     Config.map(Redacted.make),
     Config.option
   ),

@@ -1,5 +1,5 @@
-import * as Migrator from "@effect/sql/Migrator"
 import { SqlClient } from "@effect/sql"
+import * as Migrator from "@effect/sql/Migrator"
 import { Effect } from "effect"
 import { readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
@@ -29,7 +29,10 @@ export const sqlFileLoader = (directory: string): Migrator.Loader =>
         })
         .sort(([a], [b]) => a - b),
     catch: (cause) =>
-      new Migrator.MigrationError({ reason: "bad-state", message: `Cannot read migrations from ${directory}: ${cause}` })
+      new Migrator.MigrationError({
+        reason: "bad-state",
+        message: `Cannot read migrations from ${directory}: ${cause}`
+      })
   })
 
 const runMigrator = Migrator.make({})

@@ -107,7 +107,9 @@ export const applyRoles = Effect.gen(function*() {
         // DDL takes no bind parameters. The name and password travel as bind parameters into
         // transaction-local settings, so neither statement text (logged by Postgres, recorded in
         // spans) ever contains the password.
-        yield* sql`select set_config('ecommerce.role_name', ${role}, true), set_config('ecommerce.role_password', ${Redacted.value(password)}, true)`
+        yield* sql`select set_config('ecommerce.role_name', ${role}, true), set_config('ecommerce.role_password', ${
+          Redacted.value(password)
+        }, true)`
         yield* sql.unsafe(upsertRole)
       }
       yield* sql.unsafe(grants)

@@ -18,7 +18,10 @@ export const ServiceDatabase = (role: ServiceRole, options: { readonly maxConnec
         ["DATABASE_USER", role],
         ["DATABASE_PASSWORD", Redacted.value(password)]
       ])
-      Option.map(database.url, (url) => overrides.set("DATABASE_URL", withCredentials(Redacted.value(url), role, password)))
+      Option.map(
+        database.url,
+        (url) => overrides.set("DATABASE_URL", withCredentials(Redacted.value(url), role, password))
+      )
       const outer = yield* Effect.configProviderWith(Effect.succeed)
       const provider = ConfigProvider.fromMap(overrides).pipe(ConfigProvider.orElse(() => outer))
       return PgLive({ applicationName: role, maxConnections: options.maxConnections ?? 10 }).pipe(

@@ -37,7 +37,7 @@ export { freePort } from "./freePort.ts"
  */
 const letPostgresUserReach = (paths: ReadonlyArray<string>, log: (line: string) => void) => {
   for (const path of paths) {
-    for (let dir = resolve(path); ; dir = dirname(dir)) {
+    for (let dir = resolve(path);; dir = dirname(dir)) {
       if (existsSync(dir)) {
         const mode = statSync(dir).mode
         if ((mode & 0o001) === 0) {

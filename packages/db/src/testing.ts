@@ -8,7 +8,6 @@ import { randomBytes } from "node:crypto"
 import pg from "pg"
 import { databaseUrl } from "./DatabaseUrl.ts"
 
-
 export interface TestDatabaseInfo {
   readonly name: string
   /** Superuser URL of the cloned database, for child processes and raw pg clients. */
@@ -35,13 +34,17 @@ export const makeTestDatabase = (adminUrl: string, template: string) =>
       // Cloning fails if another session is cloning the same template at that moment: serialize.
       await client.query("select pg_advisory_lock(hashtext('ecommerce.test-template'))")
       try {
-        await client.query(`create database ${client.escapeIdentifier(name)} template ${client.escapeIdentifier(template)}`)
+        await client.query(
+          `create database ${client.escapeIdentifier(name)} template ${client.escapeIdentifier(template)}`
+        )
       } finally {
         await client.query("select pg_advisory_unlock(hashtext('ecommerce.test-template'))")
       }
       return { name, url: databaseUrl(adminUrl, name) } satisfies TestDatabaseInfo
     }),
-    ({ name }) => withAdmin(adminUrl, (client) => client.query(`drop database if exists ${client.escapeIdentifier(name)} with (force)`))
+    ({ name }) =>
+      withAdmin(adminUrl, (client) =>
+        client.query(`drop database if exists ${client.escapeIdentifier(name)} with (force)`))
   )
 
 /** A cloned database and a pool on it, as one layer for `layer(...)` from @effect/vitest. */
@@ -51,6 +54,5 @@ export const TestDatabaseLive = (adminUrl: string, template: string) =>
       Layer.merge(
         Layer.succeed(TestDatabase, info),
         PgClient.layer({ url: Redacted.make(info.url), maxConnections: 8, applicationName: "test" })
-      )
-    )
+      ))
   )

@@ -12,7 +12,10 @@ layer(TestDatabaseLive(adminUrl, template), { excludeTestServices: true })("Serv
   it.effect("logs in as the service's role, whatever user DATABASE_URL names", () =>
     Effect.gen(function*() {
       const db = yield* TestDatabase
-      const currentUser = Effect.flatMap(SqlClient.SqlClient, (sql) => sql<{ user: string }>`select current_user as user`)
+      const currentUser = Effect.flatMap(
+        SqlClient.SqlClient,
+        (sql) => sql<{ user: string }>`select current_user as user`
+      )
       const rows = yield* currentUser.pipe(
         Effect.provide(
           ServiceDatabase("inventory", { maxConnections: 1 }).pipe(

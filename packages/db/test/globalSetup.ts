@@ -11,9 +11,9 @@ import { PgClient } from "@effect/sql-pg"
 import { Effect, Redacted } from "effect"
 import pg from "pg"
 import type { TestProject } from "vitest/node"
+import { databaseUrl } from "../src/DatabaseUrl.ts"
 import { migrate } from "../src/Migrations.ts"
 import { applyRoles } from "../src/Roles.ts"
-import { databaseUrl } from "../src/DatabaseUrl.ts"
 import { spawnEmbeddedHost } from "./spawnEmbedded.ts"
 
 declare module "vitest" {

@@ -41,8 +41,10 @@ describe("migrations on an empty database", () => {
       )
       const applied = [...a, ...b].map(([id]) => id).sort((x, y) => x - y)
       const files = yield* Effect.provide(
-        Effect.flatMap(SqlClient.SqlClient, (sql) =>
-          sql<{ id: number }>`select migration_id as id from effect_sql_migrations order by 1`),
+        Effect.flatMap(
+          SqlClient.SqlClient,
+          (sql) => sql<{ id: number }>`select migration_id as id from effect_sql_migrations order by 1`
+        ),
         pool()
       )
       expect(applied).toEqual(files.map((row) => row.id))

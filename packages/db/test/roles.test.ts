@@ -4,7 +4,7 @@ import { expect, layer } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
 import { readFileSync } from "node:fs"
 import { inject } from "vitest"
-import { applyRoles, rolePassword, ServiceRoles, type ServiceRole } from "../src/Roles.ts"
+import { applyRoles, rolePassword, type ServiceRole, ServiceRoles } from "../src/Roles.ts"
 import { TestDatabase, TestDatabaseLive } from "../src/testing.ts"
 
 const adminUrl = inject("adminUrl")
@@ -104,23 +104,31 @@ layer(TestDatabaseLive(adminUrl, template), { excludeTestServices: true })("serv
   it.effect("a producer cannot set the outbox's processing columns or a ledger row's status", () =>
     Effect.gen(function*() {
       for (const producer of ["edge_api", "outbox_producer"] as const) {
-        expect(yield* as(
-          producer,
-          "insert into outbox (aggregate_type, aggregate_id, event_type, payload, headers) values ('order', 'x', 'Ping', '{}', '{}')"
-        )).toBe("ok")
-        expect(yield* as(
-          producer,
-          "insert into outbox (aggregate_type, aggregate_id, event_type, payload, attempts) values ('order', 'x', 'Ping', '{}', 2147483647)"
-        )).toMatch(/permission denied/)
-        expect(yield* as(
-          producer,
-          "insert into outbox (aggregate_type, aggregate_id, event_type, payload, status) values ('order', 'x', 'Ping', '{}', 'done')"
-        )).toMatch(/permission denied/)
-        expect(yield* as(
-          producer,
-          `insert into order_ledger (order_id, customer_id, items, amount, currency, authorization_id, status)
+        expect(
+          yield* as(
+            producer,
+            "insert into outbox (aggregate_type, aggregate_id, event_type, payload, headers) values ('order', 'x', 'Ping', '{}', '{}')"
+          )
+        ).toBe("ok")
+        expect(
+          yield* as(
+            producer,
+            "insert into outbox (aggregate_type, aggregate_id, event_type, payload, attempts) values ('order', 'x', 'Ping', '{}', 2147483647)"
+          )
+        ).toMatch(/permission denied/)
+        expect(
+          yield* as(
+            producer,
+            "insert into outbox (aggregate_type, aggregate_id, event_type, payload, status) values ('order', 'x', 'Ping', '{}', 'done')"
+          )
+        ).toMatch(/permission denied/)
+        expect(
+          yield* as(
+            producer,
+            `insert into order_ledger (order_id, customer_id, items, amount, currency, authorization_id, status)
            values (gen_random_uuid(), 'c', '[]', 1, 'EUR', gen_random_uuid(), 'CONFIRMED')`
-        )).toMatch(/permission denied/)
+          )
+        ).toMatch(/permission denied/)
         expect(yield* as(producer, "update outbox set attempts = 0")).toMatch(/permission denied/)
         expect(yield* as(producer, "delete from outbox")).toMatch(/permission denied/)
       }
@@ -133,10 +141,12 @@ layer(TestDatabaseLive(adminUrl, template), { excludeTestServices: true })("serv
       expect(yield* as("orchestrator", "update catalogue set unit_price = 1")).toMatch(/permission denied/)
       expect(yield* as("orchestrator", "select * from catalogue")).toMatch(/permission denied/)
       expect(yield* as("orchestrator", "delete from effect_sql_migrations")).toMatch(/permission denied/)
-      expect(yield* as(
-        "orchestrator",
-        "insert into outbox (aggregate_type, aggregate_id, event_type, payload) values ('order', 'x', 'Ping', '{}')"
-      )).toMatch(/permission denied/)
+      expect(
+        yield* as(
+          "orchestrator",
+          "insert into outbox (aggregate_type, aggregate_id, event_type, payload) values ('order', 'x', 'Ping', '{}')"
+        )
+      ).toMatch(/permission denied/)
       expect(yield* as("orchestrator", "update order_ledger set amount = 1")).toMatch(/permission denied/)
       expect(yield* as("orchestrator", "select * from outbox_claim('w', 1, 1000)")).toBe("ok")
     }))
@@ -170,10 +180,12 @@ layer(TestDatabaseLive(adminUrl, template), { excludeTestServices: true })("serv
   it.effect("the edge API's role writes ledger and outbox rows but cannot process the outbox", () =>
     Effect.gen(function*() {
       expect(yield* as("edge_api", "select * from catalogue")).toBe("ok")
-      expect(yield* as(
-        "edge_api",
-        "insert into outbox (aggregate_type, aggregate_id, event_type, payload) values ('order', 'x', 'Ping', '{}')"
-      )).toBe("ok")
+      expect(
+        yield* as(
+          "edge_api",
+          "insert into outbox (aggregate_type, aggregate_id, event_type, payload) values ('order', 'x', 'Ping', '{}')"
+        )
+      ).toBe("ok")
       expect(yield* as("edge_api", "update outbox set status = 'done'")).toMatch(/permission denied/)
       expect(yield* as("edge_api", "update order_ledger set status = 'CONFIRMED'")).toMatch(/permission denied/)
       expect(yield* as("edge_api", "select * from inventory.stock")).toMatch(/permission denied/)

@@ -6,4 +6,7 @@ import { HttpApiError } from "@effect/platform"
  * so typed clients decode it like any malformed body, and `path` names the field.
  */
 export const invalidRequest = (path: ReadonlyArray<string | number>, message: string) =>
-  new HttpApiError.HttpApiDecodeError({ issues: [{ _tag: "Type", path: [...path], message }], message: `${path.join(".")}: ${message}` })
+  new HttpApiError.HttpApiDecodeError({
+    issues: [{ _tag: "Type", path: [...path], message }],
+    message: `${path.join(".")}: ${message}`
+  })

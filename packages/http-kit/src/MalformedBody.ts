@@ -17,7 +17,8 @@ export const malformedBodyMiddleware = <E, R>(app: HttpApp.Default<E, R>) =>
       Cause.find(cause, (reason) =>
         reason._tag === "Die" && isUnreadableBody(reason.defect) ? Option.some(reason.defect) : Option.none()),
       {
-        onNone: () => Effect.failCause(cause),
+        onNone: () =>
+          Effect.failCause(cause),
         onSome: () =>
           Effect.succeed(
             HttpServerResponse.unsafeJson(

@@ -73,7 +73,9 @@ export const findUnstorableString = (value: unknown): Option.Option<ReadonlyArra
 
 const hasBody = (method: string) => method === "POST" || method === "PUT" || method === "PATCH" || method === "DELETE"
 
-type Body = { readonly _tag: "Text"; readonly text: string } | { readonly _tag: "TooLarge" } | { readonly _tag: "Aborted" }
+type Body = { readonly _tag: "Text"; readonly text: string } | { readonly _tag: "TooLarge" } | {
+  readonly _tag: "Aborted"
+}
 
 /**
  * Reads the body up to `limit` bytes. Past it, the rest is drained and dropped (not destroyed, as
@@ -126,7 +128,9 @@ const inspect = (text: string): Inspected => {
       refusal: {
         status: 400,
         path,
-        message: `${path.length === 0 ? "request body" : JSON.stringify(path)}: must not contain NUL or unpaired surrogates`
+        message: `${
+          path.length === 0 ? "request body" : JSON.stringify(path)
+        }: must not contain NUL or unpaired surrogates`
       }
     })
   })
@@ -142,7 +146,13 @@ const withBody = (request: HttpServerRequest.HttpServerRequest, text: string, in
     json: {
       value: inspected._tag === "Parsed"
         ? Effect.succeed(inspected.json)
-        : Effect.fail(new HttpServerError.RequestError({ request, reason: "Decode", cause: inspected._tag === "NotJson" ? inspected.error : undefined }))
+        : Effect.fail(
+          new HttpServerError.RequestError({
+            request,
+            reason: "Decode",
+            cause: inspected._tag === "NotJson" ? inspected.error : undefined
+          })
+        )
     }
   }) as HttpServerRequest.HttpServerRequest
 
@@ -157,12 +167,20 @@ export const requestGuard = (maxBodyBytes: number) => <E, R>(app: HttpApp.Defaul
   Effect.gen(function*() {
     const request = yield* HttpServerRequest.HttpServerRequest
     if (!hasBody(request.method)) return yield* app
-    const tooLarge = refuse({ status: 413, path: [], message: `request body exceeds ${maxBodyBytes} bytes (MAX_BODY_BYTES)` })
+    const tooLarge = refuse({
+      status: 413,
+      path: [],
+      message: `request body exceeds ${maxBodyBytes} bytes (MAX_BODY_BYTES)`
+    })
     if (Number(request.headers["content-length"] ?? "0") > maxBodyBytes) return tooLarge
     const body = yield* readBody(NodeHttpServerRequest.toIncomingMessage(request), maxBodyBytes)
     // An aborted body has nobody left to read the answer.
     if (body._tag !== "Text") return body._tag === "TooLarge" ? tooLarge : HttpServerResponse.empty({ status: 400 })
     const inspected = inspect(body.text)
     if (inspected._tag === "Refused") return refuse(inspected.refusal)
-    return yield* Effect.provideService(app, HttpServerRequest.HttpServerRequest, withBody(request, body.text, inspected))
+    return yield* Effect.provideService(
+      app,
+      HttpServerRequest.HttpServerRequest,
+      withBody(request, body.text, inspected)
+    )
   })

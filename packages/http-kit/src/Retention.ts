@@ -69,7 +69,9 @@ export const RetentionLive = (targets: ReadonlyArray<RetentionTarget>) =>
     const hours = yield* IdempotencyRetentionHours
     const round = Effect.forEach(targets, (target) =>
       pruneRound(target, hours).pipe(
-        Effect.tap((n) => n > 0 ? Effect.logInfo(`retention: deleted ${n} rows of ${target.table} older than ${hours} h`) : Effect.void),
+        Effect.tap((n) =>
+          n > 0 ? Effect.logInfo(`retention: deleted ${n} rows of ${target.table} older than ${hours} h`) : Effect.void
+        ),
         Effect.catchAllCause((cause) => Effect.logWarning(`retention: pruning ${target.table} failed`, cause))
       ), { discard: true })
     yield* Effect.forkScoped(

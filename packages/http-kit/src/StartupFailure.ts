@@ -6,7 +6,9 @@ const listenProblem = (error: unknown, portSetting: string): Option.Option<strin
   if (!(HttpServerError.isServerError(error) && error._tag === "ServeError")) return Option.none()
   const { address: host, code, port } = (error.cause ?? {}) as { code?: unknown; address?: unknown; port?: unknown }
   if (code === "EADDRINUSE") return Option.some(`${portSetting}=${port}: ${host}:${port} is already in use`)
-  if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND") return Option.some(`HOST=${host}: not an address of this machine`)
+  if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND") {
+    return Option.some(`HOST=${host}: not an address of this machine`)
+  }
   if (code === "EACCES") return Option.some(`${portSetting}=${port}: permission denied`)
   return Option.some(`cannot listen on ${String(host)}:${String(port)}: ${String(error.cause)}`)
 }
@@ -28,7 +30,9 @@ export const exitOnStartupFailure = <A, E, R>(layer: Layer.Layer<A, E, R>, portS
   Layer.catchAllCause(layer, (cause) =>
     Cause.isInterruptedOnly(cause)
       ? Layer.failCause(cause)
-      : Layer.effectDiscard(Effect.logError(startupFailureLine(cause, portSetting)).pipe(
-        Effect.zipRight(Effect.sync(() => process.exit(1))),
-        Effect.zipRight(Effect.never)
-      )))
+      : Layer.effectDiscard(
+        Effect.logError(startupFailureLine(cause, portSetting)).pipe(
+          Effect.zipRight(Effect.sync(() => process.exit(1))),
+          Effect.zipRight(Effect.never)
+        )
+      ))

@@ -41,5 +41,7 @@ export const testServer = <E, R>(options: {
   )
 
 /** `http://127.0.0.1:<port>` of the `HttpServer` in context. */
-export const serverUrl = Effect.map(HttpServer.HttpServer, (server) =>
-  server.address._tag === "TcpAddress" ? `http://127.0.0.1:${server.address.port}` : "http://invalid")
+export const serverUrl = Effect.map(
+  HttpServer.HttpServer,
+  (server) => server.address._tag === "TcpAddress" ? `http://127.0.0.1:${server.address.port}` : "http://invalid"
+)

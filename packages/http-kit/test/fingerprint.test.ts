@@ -16,9 +16,13 @@ const reorder = (value: unknown, seed: number): unknown => {
 
 const json = FastCheck.jsonValue({ maxDepth: 4 })
 
-it.prop("an idempotency fingerprint does not depend on the order of object keys", [json, FastCheck.nat()], ([value, seed]) => {
-  expect(fingerprintOf(reorder(value, seed))).toBe(fingerprintOf(value))
-})
+it.prop(
+  "an idempotency fingerprint does not depend on the order of object keys",
+  [json, FastCheck.nat()],
+  ([value, seed]) => {
+    expect(fingerprintOf(reorder(value, seed))).toBe(fingerprintOf(value))
+  }
+)
 
 it.prop(
   "requests that differ in a value have different fingerprints",

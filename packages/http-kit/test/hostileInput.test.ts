@@ -20,7 +20,9 @@ class OrdersUrl extends Context.Tag("test/OrdersUrl")<OrdersUrl, string>() {}
 class InventoryUrl extends Context.Tag("test/InventoryUrl")<InventoryUrl, string>() {}
 
 const TestLive = Layer.mergeAll(
-  Layer.effect(OrdersUrl, serverUrl).pipe(Layer.provide(testServer({ api: OrdersApiLive, role: "orders", maxBodyBytes }))),
+  Layer.effect(OrdersUrl, serverUrl).pipe(
+    Layer.provide(testServer({ api: OrdersApiLive, role: "orders", maxBodyBytes }))
+  ),
   Layer.effect(InventoryUrl, serverUrl).pipe(
     Layer.provide(testServer({ api: InventoryApiLive, role: "inventory", maxBodyBytes }))
   )
@@ -28,7 +30,11 @@ const TestLive = Layer.mergeAll(
 
 interface Answer {
   readonly status: number
-  readonly body: { readonly _tag?: string; readonly message?: string; readonly issues?: ReadonlyArray<{ path: unknown }> }
+  readonly body: {
+    readonly _tag?: string
+    readonly message?: string
+    readonly issues?: ReadonlyArray<{ path: unknown }>
+  }
 }
 
 /** A raw request with node:http; `chunked` sends the body without Content-Length. */
@@ -45,7 +51,10 @@ const send = (url: string, method: string, body: string, options: { chunked?: bo
     }, (res) => {
       let text = ""
       res.on("data", (chunk) => (text += chunk))
-      res.on("end", () => resume(Effect.succeed({ status: res.statusCode!, body: text === "" ? {} : JSON.parse(text) })))
+      res.on(
+        "end",
+        () => resume(Effect.succeed({ status: res.statusCode!, body: text === "" ? {} : JSON.parse(text) }))
+      )
     })
     // The server may answer (413) and close before the whole body is written.
     req.on("error", (error) => resume(Effect.succeed({ status: -1, body: { message: String(error) } })))
@@ -66,11 +75,13 @@ layer(TestLive, { excludeTestServices: true })("hostile input on orders and inve
     Effect.gen(function*() {
       const orders = yield* OrdersUrl
       const inventory = yield* InventoryUrl
-      for (const [url, body] of [
-        [`${orders}/orders`, nested(10_000)],
-        [`${orders}/orders`, order({ customerJson: nested(6_000) })],
-        [`${inventory}/reservations`, `{"orderId":"${randomUUID()}","items":${nested(10_000)}}`]
-      ] as const) {
+      for (
+        const [url, body] of [
+          [`${orders}/orders`, nested(10_000)],
+          [`${orders}/orders`, order({ customerJson: nested(6_000) })],
+          [`${inventory}/reservations`, `{"orderId":"${randomUUID()}","items":${nested(10_000)}}`]
+        ] as const
+      ) {
         const answer = yield* send(url, "POST", body)
         expect(answer.status).toBe(400)
         expect(answer.body._tag).toBe("HttpApiDecodeError")

@@ -6,8 +6,8 @@ import type { ServiceRole } from "@ecommerce/db"
 import { TestDatabase, TestDatabaseLive } from "@ecommerce/db/testing"
 import { pruneBatch, pruneRound, type RetentionTarget } from "@ecommerce/http-kit"
 import { rolePool } from "@ecommerce/http-kit/testing"
-import { expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
+import { expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { randomUUID } from "node:crypto"
 import pg from "pg"
@@ -53,8 +53,10 @@ const counts = Effect.gen(function*() {
   return result
 })
 
-const clear = Effect.flatMap(SqlClient.SqlClient, (sql) =>
-  Effect.forEach(all, (target) => sql`delete from ${sql(target.table)}`, { discard: true }))
+const clear = Effect.flatMap(
+  SqlClient.SqlClient,
+  (sql) => Effect.forEach(all, (target) => sql`delete from ${sql(target.table)}`, { discard: true })
+)
 
 layer(TestDatabaseLive(adminUrl, template), { excludeTestServices: true })("retention", (it) => {
   it.effect("each service prunes only its own rows older than the window, as its own role, in batches", () =>

@@ -57,22 +57,34 @@ layer(TestDatabaseLive(adminUrl, template), { excludeTestServices: true })("serv
       yield* failsNaming(entries.orders, { DATABASE_URL: db.url, SERVICE_TOKEN: "" }, "SERVICE_TOKEN")
     }), slow)
 
-  it.effect("an unparseable DATABASE_URL exits 1 at once, naming it (no connection attempts)", () =>
-    Effect.gen(function*() {
-      const result = yield* failsNaming(entries.inventory, { DATABASE_URL: "not a url" }, "DATABASE_URL")
-      expect(result.lines[0]).not.toMatch(/unreachable/)
-    }), slow)
+  it.effect(
+    "an unparseable DATABASE_URL exits 1 at once, naming it (no connection attempts)",
+    () =>
+      Effect.gen(function*() {
+        const result = yield* failsNaming(entries.inventory, { DATABASE_URL: "not a url" }, "DATABASE_URL")
+        expect(result.lines[0]).not.toMatch(/unreachable/)
+      }),
+    slow
+  )
 
-  it.effect("a service URL that is not a URL exits 1 naming it (edge-api and the orchestrator)", () =>
-    Effect.gen(function*() {
-      const db = yield* TestDatabase
-      yield* Effect.all([
-        failsNaming(entries.edge, { DATABASE_URL: db.url, PAYMENTS_SERVICE_URL: "not a url" }, "PAYMENTS_SERVICE_URL"),
-        ...["ORDERS_SERVICE_URL", "INVENTORY_SERVICE_URL", "PAYMENTS_SERVICE_URL"].map((variable) =>
-          failsNaming(entries.orchestrator, { DATABASE_URL: db.url, [variable]: "not a url" }, variable)
-        )
-      ], { concurrency: "unbounded" })
-    }), slow)
+  it.effect(
+    "a service URL that is not a URL exits 1 naming it (edge-api and the orchestrator)",
+    () =>
+      Effect.gen(function*() {
+        const db = yield* TestDatabase
+        yield* Effect.all([
+          failsNaming(
+            entries.edge,
+            { DATABASE_URL: db.url, PAYMENTS_SERVICE_URL: "not a url" },
+            "PAYMENTS_SERVICE_URL"
+          ),
+          ...["ORDERS_SERVICE_URL", "INVENTORY_SERVICE_URL", "PAYMENTS_SERVICE_URL"].map((variable) =>
+            failsNaming(entries.orchestrator, { DATABASE_URL: db.url, [variable]: "not a url" }, variable)
+          )
+        ], { concurrency: "unbounded" })
+      }),
+    slow
+  )
 
   it.effect("a port in use exits 1 with one line naming the *_PORT variable", () =>
     Effect.gen(function*() {
@@ -83,41 +95,55 @@ layer(TestDatabaseLive(adminUrl, template), { excludeTestServices: true })("serv
           const server = createServer()
           server.listen(port, "127.0.0.1", () => resume(Effect.succeed(server)))
         }),
-        (server) => Effect.async<void>((resume) => {
-          server.close(() => resume(Effect.void))
-        })
+        (server) =>
+          Effect.async<void>((resume) => {
+            server.close(() => resume(Effect.void))
+          })
       )
-      const result = yield* failsNaming(entries.inventory, { DATABASE_URL: db.url, INVENTORY_PORT: String(port) }, "INVENTORY_PORT")
+      const result = yield* failsNaming(
+        entries.inventory,
+        { DATABASE_URL: db.url, INVENTORY_PORT: String(port) },
+        "INVENTORY_PORT"
+      )
       expect(result.lines[0]).toContain("in use")
       void squatter
     }).pipe(Effect.scoped), slow)
 
-  it.effect("binds 127.0.0.1 by default: not reachable on this machine's non-loopback address; HOST=0.0.0.0 is", () =>
-    Effect.gen(function*() {
-      const db = yield* TestDatabase
-      const external = nonLoopbackAddress()
-      if (external === undefined) {
-        // Without a second address the test cannot tell loopback from all interfaces: fail, do not pass.
-        return expect.fail("this machine has no non-loopback IPv4 address to probe (os.networkInterfaces())")
-      }
-      const start = (env: Record<string, string>) =>
-        Effect.acquireRelease(
-          Effect.promise(async () => {
-            const port = await freePort()
-            const service = spawnService(entries.orders, { ...quiet, DATABASE_URL: db.url, ORDERS_PORT: String(port), ...env })
-            const [, host] = await service.waitFor(/Listening on http:\/\/([^:\s]+):\d+/, 300_000)
-            return { port, host, service }
-          }),
-          ({ service }) => Effect.promise(service.stop)
-        )
-      const loopback = yield* start({})
-      expect(loopback.host).toBe("127.0.0.1")
-      expect(yield* Effect.promise(() => connects("127.0.0.1", loopback.port))).toBe(true)
-      expect(yield* Effect.promise(() => connects(external, loopback.port))).toBe(false)
-      const everywhere = yield* start({ HOST: "0.0.0.0" })
-      expect(everywhere.host).toBe("0.0.0.0")
-      expect(yield* Effect.promise(() => connects(external, everywhere.port))).toBe(true)
-    }).pipe(Effect.scoped), slow)
+  it.effect(
+    "binds 127.0.0.1 by default: not reachable on this machine's non-loopback address; HOST=0.0.0.0 is",
+    () =>
+      Effect.gen(function*() {
+        const db = yield* TestDatabase
+        const external = nonLoopbackAddress()
+        if (external === undefined) {
+          // Without a second address the test cannot tell loopback from all interfaces: fail, do not pass.
+          return expect.fail("this machine has no non-loopback IPv4 address to probe (os.networkInterfaces())")
+        }
+        const start = (env: Record<string, string>) =>
+          Effect.acquireRelease(
+            Effect.promise(async () => {
+              const port = await freePort()
+              const service = spawnService(entries.orders, {
+                ...quiet,
+                DATABASE_URL: db.url,
+                ORDERS_PORT: String(port),
+                ...env
+              })
+              const [, host] = await service.waitFor(/Listening on http:\/\/([^:\s]+):\d+/, 300_000)
+              return { port, host, service }
+            }),
+            ({ service }) => Effect.promise(service.stop)
+          )
+        const loopback = yield* start({})
+        expect(loopback.host).toBe("127.0.0.1")
+        expect(yield* Effect.promise(() => connects("127.0.0.1", loopback.port))).toBe(true)
+        expect(yield* Effect.promise(() => connects(external, loopback.port))).toBe(false)
+        const everywhere = yield* start({ HOST: "0.0.0.0" })
+        expect(everywhere.host).toBe("0.0.0.0")
+        expect(yield* Effect.promise(() => connects(external, everywhere.port))).toBe(true)
+      }).pipe(Effect.scoped),
+    slow
+  )
 
   it.effect("logs one line per request: method, route, status, duration, trace id", () =>
     Effect.gen(function*() {

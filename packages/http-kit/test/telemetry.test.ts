@@ -61,7 +61,10 @@ layer(TestLive, { excludeTestServices: true })("service telemetry", (it) => {
       const orderId = randomUUID()
       const response = yield* Effect.promise(() =>
         fetch(`${url}/orders/${orderId}`, {
-          headers: { authorization: `Bearer ${Redacted.value(testToken)}`, traceparent: `00-${traceId}-00f067aa0ba902b7-01` }
+          headers: {
+            authorization: `Bearer ${Redacted.value(testToken)}`,
+            traceparent: `00-${traceId}-00f067aa0ba902b7-01`
+          }
         })
       )
       expect(response.status).toBe(404)

@@ -34,7 +34,12 @@ export const formatLogfmt = (record: LogRecord): string =>
   [...coreEntries(record), ...record.attributes].map(([key, value]) => `${key}=${logfmtValue(value)}`).join(" ")
 
 const levelColors: Record<string, string> = {
-  TRACE: "90", DEBUG: "36", INFO: "32", WARN: "33", ERROR: "31", FATAL: "35"
+  TRACE: "90",
+  DEBUG: "36",
+  INFO: "32",
+  WARN: "33",
+  ERROR: "31",
+  FATAL: "35"
 }
 
 /** For a terminal: time, level, service, message, then the other fields dimmed, the cause below. */

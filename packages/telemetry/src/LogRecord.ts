@@ -21,7 +21,13 @@ export type LogValue = string | number | boolean | null
 
 /** Names an annotation may not take: they would shadow a core field. */
 export const coreFields: ReadonlySet<string> = new Set([
-  "timestamp", "level", "service", "message", "trace_id", "span_id", "cause"
+  "timestamp",
+  "level",
+  "service",
+  "message",
+  "trace_id",
+  "span_id",
+  "cause"
 ])
 
 /**

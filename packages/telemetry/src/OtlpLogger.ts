@@ -1,6 +1,6 @@
+import * as OtelLogger from "@effect/opentelemetry/Logger"
 import { type AttributeValue, ROOT_CONTEXT, trace } from "@opentelemetry/api"
 import { SeverityNumber } from "@opentelemetry/api-logs"
-import * as OtelLogger from "@effect/opentelemetry/Logger"
 import { Effect, Layer, Logger } from "effect"
 import { toLogRecord } from "./LogRecord.ts"
 

@@ -28,7 +28,9 @@ export interface SdkOptions {
  * processor, a periodic metric reader fed by Effect's metric registry, a logger provider with a
  * batch processor. Each provider flushes on shutdown (at most 3 s).
  */
-export const sdkLayer = ({ config, instanceId, logs, metrics, serviceName, traces }: SdkOptions): Layer.Layer<never> => {
+export const sdkLayer = (
+  { config, instanceId, logs, metrics, serviceName, traces }: SdkOptions
+): Layer.Layer<never> => {
   const ResourceLive = Resource.layer({
     serviceName,
     attributes: { "service.instance.id": instanceId, ...config.resourceAttributes }
@@ -59,7 +61,9 @@ export const sdkLayer = ({ config, instanceId, logs, metrics, serviceName, trace
     onSome: (url) =>
       Layer.provide(
         otlpLoggerLayer(serviceName),
-        OtelLogger.layerLoggerProvider(new BatchLogRecordProcessor({ exporter: new OTLPLogExporter({ url }), ...config.logs }))
+        OtelLogger.layerLoggerProvider(
+          new BatchLogRecordProcessor({ exporter: new OTLPLogExporter({ url }), ...config.logs })
+        )
       )
   })
   return Layer.mergeAll(TracesLive, MetricsLive, LogsLive).pipe(Layer.provide(ResourceLive))

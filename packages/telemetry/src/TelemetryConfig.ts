@@ -6,7 +6,10 @@ import { Config, ConfigError, Either } from "effect"
  */
 const url = (name: string) =>
   Config.string(name).pipe(
-    Config.validate({ message: "must be an http:// or https:// URL", validation: (value) => /^https?:\/\/\S+$/.test(value) }),
+    Config.validate({
+      message: "must be an http:// or https:// URL",
+      validation: (value) => /^https?:\/\/\S+$/.test(value)
+    }),
     Config.option
   )
 
@@ -34,7 +37,9 @@ export const parseResourceAttributes = (raw: string): Either.Either<Record<strin
 
 const resourceAttributes = Config.string("OTEL_RESOURCE_ATTRIBUTES").pipe(
   Config.withDefault(""),
-  Config.mapOrFail((raw) => Either.mapLeft(parseResourceAttributes(raw), (message) => ConfigError.InvalidData([], message)))
+  Config.mapOrFail((raw) =>
+    Either.mapLeft(parseResourceAttributes(raw), (message) => ConfigError.InvalidData([], message))
+  )
 )
 
 /**

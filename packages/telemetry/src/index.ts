@@ -1,5 +1,5 @@
-export { LogSettings, LoggerLive, makeLogger } from "./Logging.ts"
-export { metricCatalog, prometheusNames, type MetricSpec } from "./MetricCatalog.ts"
+export { LoggerLive, LogSettings, makeLogger } from "./Logging.ts"
+export { metricCatalog, type MetricSpec, prometheusNames } from "./MetricCatalog.ts"
 export { describeFailure, ObservabilityLive, withObservability } from "./Observability.ts"
 export { TelemetryConfig } from "./TelemetryConfig.ts"
 export { TelemetryLive, type TelemetryOptions } from "./TelemetryLive.ts"

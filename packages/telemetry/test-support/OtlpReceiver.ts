@@ -96,7 +96,11 @@ const readBody = (request: IncomingMessage) =>
 export class OtlpReceiver {
   readonly received: Array<Received> = []
   /** Requests and body bytes per signal, counted even when bodies are not kept. */
-  readonly counts = { traces: { requests: 0, bytes: 0 }, metrics: { requests: 0, bytes: 0 }, logs: { requests: 0, bytes: 0 } }
+  readonly counts = {
+    traces: { requests: 0, bytes: 0 },
+    metrics: { requests: 0, bytes: 0 },
+    logs: { requests: 0, bytes: 0 }
+  }
   private constructor(private readonly server: Server, readonly url: string) {}
 
   /**
@@ -152,8 +156,14 @@ export class OtlpReceiver {
             kind: span.kind ?? 0,
             attributes: attributes(span.attributes),
             status: { code: span.status?.code ?? 0, message: span.status?.message ?? "" },
-            links: (span.links ?? []).map((link: any) => ({ traceId: hexId(link.traceId), spanId: hexId(link.spanId) })),
-            events: (span.events ?? []).map((event: any) => ({ name: event.name, attributes: attributes(event.attributes) }))
+            links: (span.links ?? []).map((link: any) => ({
+              traceId: hexId(link.traceId),
+              spanId: hexId(link.spanId)
+            })),
+            events: (span.events ?? []).map((event: any) => ({
+              name: event.name,
+              attributes: attributes(event.attributes)
+            }))
           }))
         )
       })
@@ -187,7 +197,9 @@ export class OtlpReceiver {
 
   /** Resources that sent a metrics export, even an empty one. */
   metricResources = (): Array<Attributes> =>
-    this.bodies("metrics").flatMap((body) => (body.resourceMetrics ?? []).map((rm: any) => attributes(rm.resource?.attributes)))
+    this.bodies("metrics").flatMap((body) =>
+      (body.resourceMetrics ?? []).map((rm: any) => attributes(rm.resource?.attributes))
+    )
 
   logs = (): Array<ReceivedLog> =>
     this.bodies("logs").flatMap((body) =>

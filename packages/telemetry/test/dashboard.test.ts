@@ -39,7 +39,20 @@ const definedInCode = (): Array<Pick<MetricSpec, "name" | "kind">> =>
     })
   )
 
-const promqlWords = new Set(["by", "without", "on", "ignoring", "group_left", "group_right", "and", "or", "unless", "bool", "offset", "le"])
+const promqlWords = new Set([
+  "by",
+  "without",
+  "on",
+  "ignoring",
+  "group_left",
+  "group_right",
+  "and",
+  "or",
+  "unless",
+  "bool",
+  "offset",
+  "le"
+])
 
 /** The metric names in a PromQL expression: identifiers that are neither functions, keywords nor labels. */
 export const metricNamesIn = (expr: string): Array<string> => {
@@ -82,7 +95,11 @@ describe("the Grafana dashboard", () => {
 
   it("names series as Prometheus does for OTLP metrics (the translator's documented examples)", () => {
     expect(prometheusNames({ name: "http.server.request.duration", kind: "histogram", unit: "s" }))
-      .toEqual(["http_server_request_duration_seconds_bucket", "http_server_request_duration_seconds_sum", "http_server_request_duration_seconds_count"])
+      .toEqual([
+        "http_server_request_duration_seconds_bucket",
+        "http_server_request_duration_seconds_sum",
+        "http_server_request_duration_seconds_count"
+      ])
     expect(prometheusNames({ name: "requests.count", kind: "counter", unit: "1" })).toEqual(["requests_count_total"])
     expect(prometheusNames({ name: "memory.usage", kind: "gauge", unit: "By" })).toEqual(["memory_usage_bytes"])
     expect(prometheusNames({ name: "cpu.utilization", kind: "gauge", unit: "1" })).toEqual(["cpu_utilization_ratio"])
@@ -101,12 +118,16 @@ describe("the Grafana dashboard", () => {
 
   it("shows every metric of the catalog", () => {
     const names = new Set(queried.map(({ name }) => name))
-    expect(metricCatalog.filter((spec) => !prometheusNames(spec).some((name) => names.has(name))).map((spec) => spec.name))
+    expect(
+      metricCatalog.filter((spec) => !prometheusNames(spec).some((name) => names.has(name))).map((spec) => spec.name)
+    )
       .toEqual([])
   })
 
   it("the code defines catalog metrics with the catalog's instrument kind", () => {
-    const mismatched = definedInCode().filter((metric) => catalogByName.has(metric.name) && catalogByName.get(metric.name)!.kind !== metric.kind)
+    const mismatched = definedInCode().filter((metric) =>
+      catalogByName.has(metric.name) && catalogByName.get(metric.name)!.kind !== metric.kind
+    )
     expect(mismatched).toEqual([])
   })
 })

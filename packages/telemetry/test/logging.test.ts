@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Logger, Redacted } from "effect"
-import { makeLogger, LogSettings } from "../src/Logging.ts"
 import type { LogFormat } from "../src/LogFormat.ts"
+import { LogSettings, makeLogger } from "../src/Logging.ts"
 
 /** Runs `effect` with our logger in `format`, returning the lines it wrote. */
 const capture = <A, E>(format: LogFormat, effect: Effect.Effect<A, E>) =>
@@ -23,7 +23,10 @@ describe("the shared logger", () => {
           const span = yield* Effect.currentSpan
           ids = { traceId: span.traceId, spanId: span.spanId }
           yield* Effect.logWarning("saga finished", { outcome: "compensated" })
-        }).pipe(Effect.annotateLogs({ "saga.id": "s-1", "order.id": "o-1", level: "not a level" }), Effect.withSpan("saga.checkout"))
+        }).pipe(
+          Effect.annotateLogs({ "saga.id": "s-1", "order.id": "o-1", level: "not a level" }),
+          Effect.withSpan("saga.checkout")
+        )
       )
       expect(lines).toHaveLength(1)
       const parsed = JSON.parse(lines[0]!)
@@ -73,7 +76,10 @@ describe("the shared logger", () => {
       expect(lines[0]).toContain(" reason=\"payload too large\"")
       const failed = yield* capture(
         "json",
-        Effect.fail(new Error("db down")).pipe(Effect.tapErrorCause((cause) => Effect.logError("failed", cause)), Effect.ignore)
+        Effect.fail(new Error("db down")).pipe(
+          Effect.tapErrorCause((cause) => Effect.logError("failed", cause)),
+          Effect.ignore
+        )
       )
       expect(JSON.parse(failed[0]!)).toMatchObject({ message: "failed", cause: expect.stringContaining("db down") })
     }))
@@ -84,7 +90,10 @@ describe("the shared logger", () => {
         Effect.flip(Effect.withConfigProvider(LogSettings, ConfigProvider.fromMap(new Map(Object.entries(env)))))
       expect(String(yield* read({ LOG_FORMAT: "xml" }))).toMatch(/LOG_FORMAT.*json, logfmt, pretty/)
       expect(String(yield* read({ LOG_LEVEL: "loud" }))).toMatch(/LOG_LEVEL.*Expected a log level/)
-      const ok = yield* Effect.withConfigProvider(LogSettings, ConfigProvider.fromMap(new Map([["LOG_FORMAT", "json"], ["LOG_LEVEL", "debug"]])))
+      const ok = yield* Effect.withConfigProvider(
+        LogSettings,
+        ConfigProvider.fromMap(new Map([["LOG_FORMAT", "json"], ["LOG_LEVEL", "debug"]]))
+      )
       expect(ok.format).toBe("json")
       expect(ok.level.label).toBe("DEBUG")
     }))

@@ -4,9 +4,9 @@
  * arrive from each, `LOG_FORMAT=json` output is JSON line by line, and no configured secret appears
  * anywhere, neither in any process's output nor in anything exported.
  */
+import { withCredentials } from "@ecommerce/db"
 import { freePort } from "@ecommerce/db/embedded"
 import { TestDatabase, TestDatabaseLive } from "@ecommerce/db/testing"
-import { withCredentials } from "@ecommerce/db"
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
 import { Effect, Redacted, Schedule } from "effect"
@@ -23,12 +23,17 @@ const loginRole = `otel_${randomBytes(4).toString("hex")}`
 
 const services = ["orchestrator", "orders", "inventory", "payments", "edge-api"] as const
 
-const receiver = Effect.acquireRelease(Effect.promise(() => OtlpReceiver.start()), (r) => Effect.promise(() => r.stop()))
+const receiver = Effect.acquireRelease(
+  Effect.promise(() => OtlpReceiver.start()),
+  (r) => Effect.promise(() => r.stop())
+)
 
 /** A login role with a password of our own, member of `orchestrator`, dropped afterwards. */
 const orchestratorLogin = Effect.acquireRelease(
-  Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql.unsafe(`create role ${loginRole} login password '${orchestratorPassword}' in role orchestrator`)),
+  Effect.flatMap(
+    SqlClient.SqlClient,
+    (sql) => sql.unsafe(`create role ${loginRole} login password '${orchestratorPassword}' in role orchestrator`)
+  ),
   () => Effect.flatMap(SqlClient.SqlClient, (sql) => sql.unsafe(`drop role if exists ${loginRole}`)).pipe(Effect.orDie)
 )
 
@@ -47,135 +52,168 @@ const authorized = (extra: Record<string, string> = {}) => ({
   ...extra
 })
 
-layer(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")), { excludeTestServices: true })("telemetry of real processes", (it) => {
-  it.effect("traces, metrics and logs reach an OTLP receiver from every process; JSON logs; no secret anywhere", () =>
-    Effect.gen(function*() {
-      const db = yield* TestDatabase
-      const otlp = yield* receiver
-      yield* orchestratorLogin
-      const [orders, inventory, payments, edge] = yield* Effect.promise(() =>
-        Promise.all([freePort(), freePort(), freePort(), freePort()])
-      )
-      const common = {
-        DATABASE_URL: db.url,
-        SERVICE_TOKEN: serviceToken,
-        LOG_FORMAT: "json",
-        OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
-        OTEL_BSP_SCHEDULE_DELAY: "200",
-        OTEL_BLRP_SCHEDULE_DELAY: "200",
-        OTEL_METRIC_EXPORT_INTERVAL: "500",
-        OTEL_RESOURCE_ATTRIBUTES: "deployment.environment.name=test,team=saga%20ops",
-        ORDERS_PORT: String(orders),
-        INVENTORY_PORT: String(inventory),
-        PAYMENTS_PORT: String(payments),
-        EDGE_API_PORT: String(edge),
-        ORDERS_SERVICE_URL: `http://127.0.0.1:${orders}`,
-        INVENTORY_SERVICE_URL: `http://127.0.0.1:${inventory}`,
-        PAYMENTS_SERVICE_URL: `http://127.0.0.1:${payments}`
-      }
-      const processes: Record<(typeof services)[number], WorkerProcess> = {
-        orchestrator: yield* started({
-          ...common,
-          DATABASE_URL: withCredentials(db.url, loginRole, Redacted.make(orchestratorPassword)),
-          WORKER_ID: "otel-replica-1"
-        }, "services/orchestrator/src/main.ts"),
-        orders: yield* started(common, "services/orders/src/main.ts"),
-        inventory: yield* started(common, "services/inventory/src/main.ts"),
-        payments: yield* started(common, "services/payments/src/main.ts"),
-        "edge-api": yield* started(common, "services/edge-api/src/main.ts")
-      }
-      yield* Effect.promise(() =>
-        Promise.all([
-          processes.orchestrator.waitFor(/LISTEN order_events established/, 420_000),
-          ...(["orders", "inventory", "payments", "edge-api"] as const).map((name) =>
-            processes[name].waitFor(/Listening on http/, 420_000)
+layer(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")), { excludeTestServices: true })(
+  "telemetry of real processes",
+  (it) => {
+    it.effect(
+      "traces, metrics and logs reach an OTLP receiver from every process; JSON logs; no secret anywhere",
+      () =>
+        Effect.gen(function*() {
+          const db = yield* TestDatabase
+          const otlp = yield* receiver
+          yield* orchestratorLogin
+          const [orders, inventory, payments, edge] = yield* Effect.promise(() =>
+            Promise.all([freePort(), freePort(), freePort(), freePort()])
           )
-        ])
-      )
+          const common = {
+            DATABASE_URL: db.url,
+            SERVICE_TOKEN: serviceToken,
+            LOG_FORMAT: "json",
+            OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
+            OTEL_BSP_SCHEDULE_DELAY: "200",
+            OTEL_BLRP_SCHEDULE_DELAY: "200",
+            OTEL_METRIC_EXPORT_INTERVAL: "500",
+            OTEL_RESOURCE_ATTRIBUTES: "deployment.environment.name=test,team=saga%20ops",
+            ORDERS_PORT: String(orders),
+            INVENTORY_PORT: String(inventory),
+            PAYMENTS_PORT: String(payments),
+            EDGE_API_PORT: String(edge),
+            ORDERS_SERVICE_URL: `http://127.0.0.1:${orders}`,
+            INVENTORY_SERVICE_URL: `http://127.0.0.1:${inventory}`,
+            PAYMENTS_SERVICE_URL: `http://127.0.0.1:${payments}`
+          }
+          const processes: Record<(typeof services)[number], WorkerProcess> = {
+            orchestrator: yield* started({
+              ...common,
+              DATABASE_URL: withCredentials(db.url, loginRole, Redacted.make(orchestratorPassword)),
+              WORKER_ID: "otel-replica-1"
+            }, "services/orchestrator/src/main.ts"),
+            orders: yield* started(common, "services/orders/src/main.ts"),
+            inventory: yield* started(common, "services/inventory/src/main.ts"),
+            payments: yield* started(common, "services/payments/src/main.ts"),
+            "edge-api": yield* started(common, "services/edge-api/src/main.ts")
+          }
+          yield* Effect.promise(() =>
+            Promise.all([
+              processes.orchestrator.waitFor(/LISTEN order_events established/, 420_000),
+              ...(["orders", "inventory", "payments", "edge-api"] as const).map((name) =>
+                processes[name].waitFor(/Listening on http/, 420_000)
+              )
+            ])
+          )
 
-      // A service that cannot log in: its failure report must not carry the password it was given.
-      const refused = yield* started(
-        { ...common, ORDERS_PORT: String(yield* Effect.promise(() => freePort())), ORDERS_DATABASE_PASSWORD: wrongOrdersPassword, STARTUP_TIMEOUT_MS: "1000" },
-        "services/orders/src/main.ts"
-      )
-      // Work for every process: a checkout (edge-api -> payments; the saga: orders, inventory,
-      // payments), a refused call and a Ping the worker handles.
-      const checkout = yield* call(`http://127.0.0.1:${edge}/checkout`, {
-        method: "POST",
-        headers: authorized({ "idempotency-key": randomUUID() }),
-        body: JSON.stringify({
-          customerId: "cust-otel",
-          items: [{ sku: "MUG-BLUE", quantity: 1 }],
-          currency: "EUR",
-          cardToken: "tok_visa"
-        })
-      })
-      expect(checkout.status).toBe(202)
-      const orderId = JSON.parse(checkout.body).orderId as string
-      expect((yield* call(`http://127.0.0.1:${orders}/orders/${randomUUID()}`, { headers: { authorization: "Bearer wrong" } })).status).toBe(401)
-      const sql = yield* SqlClient.SqlClient
-      yield* sql`insert into outbox (aggregate_type, aggregate_id, event_type, payload) values ('health', 'otel-ping', 'Ping', '{}')`
-      yield* sql<{ status: string }>`select status from order_ledger where order_id = ${orderId}`.pipe(
-        Effect.filterOrFail((rows) => rows[0]?.status === "CONFIRMED"),
-        Effect.retry(Schedule.spaced("200 millis")),
-        Effect.timeout("300 seconds")
-      )
-      yield* Effect.promise(() =>
-        otlp.waitFor("spans, metrics and logs from all five processes", (r) =>
-          services.every((name) =>
-            r.spans().some((span) => span.service === name) &&
-            r.logs().some((log) => log.service === name) &&
-            r.metricResources().some((resource) => resource["service.name"] === name)
-          ), 420_000)
-      )
-      yield* Effect.promise(() => refused.exited).pipe(Effect.map((code) => expect(code).toBe(1)))
-      // SIGTERM: each process flushes what it still holds before exiting 0.
-      const codes = yield* Effect.promise(() => Promise.all(services.map((name) => processes[name].stop("SIGTERM"))))
-      expect(codes).toEqual(services.map(() => 0))
-
-      // Resources: the replica's WORKER_ID is its service.instance.id; OTEL_RESOURCE_ATTRIBUTES applies everywhere.
-      const resources = otlp.spans().map((span) => span.resource)
-      expect(resources.find((r) => r["service.name"] === "orchestrator")).toMatchObject({
-        "service.instance.id": "otel-replica-1",
-        "deployment.environment.name": "test",
-        team: "saga ops"
-      })
-      for (const name of services) {
-        expect(resources.find((r) => r["service.name"] === name)?.["service.instance.id"]).toEqual(expect.any(String))
-      }
-
-      // The services' HTTP server spans (kind 2) are exported, and each of their log lines inside a
-      // request carries that request's trace: logs and traces correlate by trace id.
-      for (const name of ["orders", "inventory", "payments", "edge-api"] as const) {
-        const serverSpans = otlp.spans().filter((span) => span.service === name && span.kind === 2)
-        expect(serverSpans.length, `${name} server spans`).toBeGreaterThan(0)
-      }
-      const edgeTraces = new Set(otlp.spans().filter((span) => span.service === "edge-api").map((span) => span.traceId))
-      const correlated = otlp.logs().filter((log) => log.service === "edge-api" && edgeTraces.has(log.traceId))
-      expect(correlated.length).toBeGreaterThan(0)
-
-      // Every line each process wrote is one JSON object with the shared fields.
-      for (const name of services) {
-        const lines = processes[name].output().trim().split("\n")
-        expect(lines.length, `${name} wrote log lines`).toBeGreaterThan(0)
-        for (const line of lines) {
-          const parsed = JSON.parse(line)
-          expect(parsed, line).toMatchObject({
-            timestamp: expect.any(String),
-            level: expect.any(String),
-            service: name,
-            message: expect.any(String)
+          // A service that cannot log in: its failure report must not carry the password it was given.
+          const refused = yield* started(
+            {
+              ...common,
+              ORDERS_PORT: String(yield* Effect.promise(() => freePort())),
+              ORDERS_DATABASE_PASSWORD: wrongOrdersPassword,
+              STARTUP_TIMEOUT_MS: "1000"
+            },
+            "services/orders/src/main.ts"
+          )
+          // Work for every process: a checkout (edge-api -> payments; the saga: orders, inventory,
+          // payments), a refused call and a Ping the worker handles.
+          const checkout = yield* call(`http://127.0.0.1:${edge}/checkout`, {
+            method: "POST",
+            headers: authorized({ "idempotency-key": randomUUID() }),
+            body: JSON.stringify({
+              customerId: "cust-otel",
+              items: [{ sku: "MUG-BLUE", quantity: 1 }],
+              currency: "EUR",
+              cardToken: "tok_visa"
+            })
           })
-        }
-      }
-      const refusal = refused.output().trim().split("\n").map((line) => JSON.parse(line))
-      expect(refusal.at(-1)).toMatchObject({ level: "ERROR", service: "orders", message: expect.stringMatching(/^cannot start: /) })
+          expect(checkout.status).toBe(202)
+          const orderId = JSON.parse(checkout.body).orderId as string
+          expect(
+            (yield* call(`http://127.0.0.1:${orders}/orders/${randomUUID()}`, {
+              headers: { authorization: "Bearer wrong" }
+            })).status
+          ).toBe(401)
+          const sql = yield* SqlClient.SqlClient
+          yield* sql`insert into outbox (aggregate_type, aggregate_id, event_type, payload) values ('health', 'otel-ping', 'Ping', '{}')`
+          yield* sql<{ status: string }>`select status from order_ledger where order_id = ${orderId}`.pipe(
+            Effect.filterOrFail((rows) => rows[0]?.status === "CONFIRMED"),
+            Effect.retry(Schedule.spaced("200 millis")),
+            Effect.timeout("300 seconds")
+          )
+          yield* Effect.promise(() =>
+            otlp.waitFor("spans, metrics and logs from all five processes", (r) =>
+              services.every((name) =>
+                r.spans().some((span) =>
+                  span.service === name
+                ) &&
+                r.logs().some((log) => log.service === name) &&
+                r.metricResources().some((resource) => resource["service.name"] === name)
+              ), 420_000)
+          )
+          yield* Effect.promise(() =>
+            refused.exited
+          ).pipe(Effect.map((code) => expect(code).toBe(1)))
+          // SIGTERM: each process flushes what it still holds before exiting 0.
+          const codes = yield* Effect.promise(() =>
+            Promise.all(services.map((name) => processes[name].stop("SIGTERM")))
+          )
+          expect(codes).toEqual(services.map(() => 0))
 
-      // No secret in any output or export.
-      const everything = [...services.map((name) => processes[name].output()), refused.output(), otlp.rawText()].join("\n")
-      expect(otlp.rawText().length).toBeGreaterThan(0)
-      for (const value of [serviceToken, orchestratorPassword, wrongOrdersPassword]) {
-        expect(everything).not.toContain(value)
-      }
-    }).pipe(Effect.scoped), 1_500_000)
-})
+          // Resources: the replica's WORKER_ID is its service.instance.id; OTEL_RESOURCE_ATTRIBUTES applies everywhere.
+          const resources = otlp.spans().map((span) => span.resource)
+          expect(resources.find((r) => r["service.name"] === "orchestrator")).toMatchObject({
+            "service.instance.id": "otel-replica-1",
+            "deployment.environment.name": "test",
+            team: "saga ops"
+          })
+          for (const name of services) {
+            expect(resources.find((r) => r["service.name"] === name)?.["service.instance.id"]).toEqual(
+              expect.any(String)
+            )
+          }
+
+          // The services' HTTP server spans (kind 2) are exported, and each of their log lines inside a
+          // request carries that request's trace: logs and traces correlate by trace id.
+          for (const name of ["orders", "inventory", "payments", "edge-api"] as const) {
+            const serverSpans = otlp.spans().filter((span) => span.service === name && span.kind === 2)
+            expect(serverSpans.length, `${name} server spans`).toBeGreaterThan(0)
+          }
+          const edgeTraces = new Set(
+            otlp.spans().filter((span) => span.service === "edge-api").map((span) => span.traceId)
+          )
+          const correlated = otlp.logs().filter((log) => log.service === "edge-api" && edgeTraces.has(log.traceId))
+          expect(correlated.length).toBeGreaterThan(0)
+
+          // Every line each process wrote is one JSON object with the shared fields.
+          for (const name of services) {
+            const lines = processes[name].output().trim().split("\n")
+            expect(lines.length, `${name} wrote log lines`).toBeGreaterThan(0)
+            for (const line of lines) {
+              const parsed = JSON.parse(line)
+              expect(parsed, line).toMatchObject({
+                timestamp: expect.any(String),
+                level: expect.any(String),
+                service: name,
+                message: expect.any(String)
+              })
+            }
+          }
+          const refusal = refused.output().trim().split("\n").map((line) => JSON.parse(line))
+          expect(refusal.at(-1)).toMatchObject({
+            level: "ERROR",
+            service: "orders",
+            message: expect.stringMatching(/^cannot start: /)
+          })
+
+          // No secret in any output or export.
+          const everything = [...services.map((name) => processes[name].output()), refused.output(), otlp.rawText()]
+            .join(
+              "\n"
+            )
+          expect(otlp.rawText().length).toBeGreaterThan(0)
+          for (const value of [serviceToken, orchestratorPassword, wrongOrdersPassword]) {
+            expect(everything).not.toContain(value)
+          }
+        }).pipe(Effect.scoped),
+      1_500_000
+    )
+  }
+)

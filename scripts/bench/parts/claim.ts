@@ -5,7 +5,17 @@
  * done-row pruner), each at both sizes.
  */
 import type pg from "pg"
-import { connect, freshDatabase, median, ourEntry, resetStatements, round, runOnce, type Server, topStatements } from "../Harness.ts"
+import {
+  connect,
+  freshDatabase,
+  median,
+  ourEntry,
+  resetStatements,
+  round,
+  runOnce,
+  type Server,
+  topStatements
+} from "../Harness.ts"
 import { type DrainContext, drainOnce } from "./drain.ts"
 
 export interface ClaimOptions {
@@ -46,7 +56,12 @@ export const claim = async (server: Server, options: ClaimOptions) => {
       const found = statements.filter((s) => pattern.test(s.query))
       return found.length === 0 ? null : round(Math.max(...found.map((s) => s.meanMs ?? 0)), 3)
     }
-    return { eventsPerSecond: round(median(rates)), claimMeanMs: meanOf(claimPattern), pruneMeanMs: meanOf(prunePattern), rates }
+    return {
+      eventsPerSecond: round(median(rates)),
+      claimMeanMs: meanOf(claimPattern),
+      pruneMeanMs: meanOf(prunePattern),
+      rates
+    }
   }
   try {
     await addDone(harness, 1, 1_000)

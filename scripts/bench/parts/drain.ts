@@ -77,17 +77,35 @@ export const closeDrain = async (context: DrainContext) => {
 let workerSeq = 0
 
 /** Starts `processes` workers of a system and resolves once each is ready to be woken. */
-export const startWorkers = async (context: DrainContext, system: System, processes: number, env: Record<string, string> = {}) => {
+export const startWorkers = async (
+  context: DrainContext,
+  system: System,
+  processes: number,
+  env: Record<string, string> = {}
+) => {
   if (system === "ours") {
     const ids = Array.from({ length: processes }, () => `bench-${++workerSeq}`)
     const workers = ids.map((id) =>
-      launch([ourEntry.orchestrator], { DATABASE_URL: context.server.url(context.ours.database), LOG_LEVEL: "Warn", WORKER_ID: id, ...env }, id))
+      launch([ourEntry.orchestrator], {
+        DATABASE_URL: context.server.url(context.ours.database),
+        LOG_LEVEL: "Warn",
+        WORKER_ID: id,
+        ...env
+      }, id)
+    )
     await awaitHeartbeat(context.ours.harness, ids)
     await sleep(500) // the heartbeat comes before LISTEN is up
     return workers
   }
-  const workers = Array.from({ length: processes }, () =>
-    launch([context.graphile.runner], { DATABASE_URL: context.server.url(context.graphile.database), ...graphileSettings[system], ...env }, system))
+  const workers = Array.from(
+    { length: processes },
+    () =>
+      launch([context.graphile.runner], {
+        DATABASE_URL: context.server.url(context.graphile.database),
+        ...graphileSettings[system],
+        ...env
+      }, system)
+  )
   await Promise.all(workers.map((w) => w.line(/^ready$/)))
   await sleep(200)
   return workers
@@ -116,7 +134,11 @@ export const drainOnce = async (
   options: { readonly keepHistory?: boolean } = {}
 ): Promise<DrainRun> => {
   const target = system === "ours" ? context.ours : context.graphile
-  if (system === "ours") await target.harness.query(options.keepHistory ? "truncate worker_heartbeats" : "truncate outbox, worker_heartbeats")
+  if (system === "ours") {
+    await target.harness.query(
+      options.keepHistory ? "truncate worker_heartbeats" : "truncate outbox, worker_heartbeats"
+    )
+  }
   const workers = await startWorkers(context, system, processes)
   const cpu = () => workers.reduce((sum, w) => sum + processCpuMs(w.pid), 0)
   let peakRss = 0
@@ -131,12 +153,19 @@ export const drainOnce = async (
   const doneQuery = system === "ours"
     ? "select not exists (select 1 from outbox where status in ('pending', 'processing')) as done"
     : "select not exists (select 1 from graphile_worker._private_jobs) as done"
-  await waitFor(`${system} to drain ${rows} rows`, async () => (await target.harness.query(doneQuery)).rows[0].done, 600_000, 20)
+  await waitFor(
+    `${system} to drain ${rows} rows`,
+    async () => (await target.harness.query(doneQuery)).rows[0].done,
+    600_000,
+    20
+  )
   const seconds = (performance.now() - started) / 1000
   const workerCpu = cpu() - cpu0
   const postgresCpu = postgresCpuMs(context.server.postmaster) - pg0
   clearInterval(sampler)
-  const statements = context.server.statements ? await statementCount(target.harness, target.database, ["postgres"]) : NaN
+  const statements = context.server.statements
+    ? await statementCount(target.harness, target.database, ["postgres"])
+    : NaN
   const rowsRunTwice = system === "ours"
     ? Number((await target.harness.query("select count(*) from outbox where attempts <> 1")).rows[0].count)
     : undefined
@@ -183,7 +212,8 @@ const summarize = (runs: ReadonlyArray<DrainRun>) => {
       runs: group.length
     }
   })
-  const find = (system: System, processes: number) => medians.find((m) => m.system === system && m.processes === processes)
+  const find = (system: System, processes: number) =>
+    medians.find((m) => m.system === system && m.processes === processes)
   const ratio = (a: number | null | undefined, b: number | null | undefined) => a && b ? round(a / b, 2) : null
   const ratios = [1, 2].map((processes) => {
     const ours = find("ours", processes)
@@ -228,5 +258,9 @@ export const drain = async (server: Server, options: DrainOptions) => {
   } finally {
     await closeDrain(context)
   }
-  return { settings: { rounds: options.rounds, rows: options.rows, defaultRows: options.defaultRows, graphileSettings }, runs, ...summarize(runs) }
+  return {
+    settings: { rounds: options.rounds, rows: options.rows, defaultRows: options.defaultRows, graphileSettings },
+    runs,
+    ...summarize(runs)
+  }
 }

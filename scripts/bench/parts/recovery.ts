@@ -54,7 +54,10 @@ export const recovery = async (server: Server, options: RecoveryOptions) => {
       )
       const outboxId = inserted.rows[0]!.id
       const first = async () =>
-        (await harness.query<{ worker_id: string }>("select worker_id from test_calls where outbox_id = $1 and attempt = 1", [outboxId]))
+        (await harness.query<{ worker_id: string }>(
+          "select worker_id from test_calls where outbox_id = $1 and attempt = 1",
+          [outboxId]
+        ))
           .rows[0]?.worker_id
       await waitFor("the first attempt", async () => (await first()) !== undefined, 30_000)
       const owner = (await first())!
@@ -62,11 +65,21 @@ export const recovery = async (server: Server, options: RecoveryOptions) => {
       victim.process.kill("SIGKILL")
       const killedAt = (await harness.query<{ at: Date }>("select clock_timestamp() as at")).rows[0]!.at
       replicas.delete(owner)
-      await waitFor("another replica to start the event", async () =>
-        Number((await harness.query("select count(*) from test_calls where outbox_id = $1 and attempt = 2", [outboxId])).rows[0].count) > 0,
-        120_000, 20)
-      const resumedAt = (await harness.query<{ at: Date }>("select at from test_calls where outbox_id = $1 and attempt = 2", [outboxId]))
-        .rows[0]!.at
+      await waitFor(
+        "another replica to start the event",
+        async () =>
+          Number(
+            (await harness.query("select count(*) from test_calls where outbox_id = $1 and attempt = 2", [outboxId]))
+              .rows[0].count
+          ) > 0,
+        120_000,
+        20
+      )
+      const resumedAt =
+        (await harness.query<{ at: Date }>("select at from test_calls where outbox_id = $1 and attempt = 2", [
+          outboxId
+        ]))
+          .rows[0]!.at
       const s = (resumedAt.getTime() - killedAt.getTime()) / 1000
       seconds.push(s)
       options.log(`recovery sample ${sample}: ${s.toFixed(2)} s`)

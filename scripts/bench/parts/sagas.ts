@@ -10,9 +10,10 @@
  * Per saga: orchestrator (or peer) CPU, Postgres CPU, the services' CPU, and statements from the
  * orchestrator's login (pg_stat_statements). Then unloaded latency: one saga at a time.
  */
+import { Redacted } from "effect"
 import { randomUUID } from "node:crypto"
 import { withCredentials } from "../../../packages/db/src/DatabaseUrl.ts"
-import { Redacted } from "effect"
+import { freePort } from "../../../packages/db/src/embedded.ts"
 import {
   awaitHeartbeat,
   type Child,
@@ -33,7 +34,6 @@ import {
   statementCount,
   waitFor
 } from "../Harness.ts"
-import { freePort } from "../../../packages/db/src/embedded.ts"
 
 export interface SagaOptions {
   readonly rounds: number
@@ -87,7 +87,13 @@ export const sagas = async (server: Server, options: SagaOptions) => {
   }
   const edge = `http://127.0.0.1:${ports["edge-api"]}`
   const running: Array<Child> = services.map(([name, prefix]) =>
-    launch([`dist/services/${name}/main.js`], { DATABASE_URL: url, LOG_LEVEL: "Warn", [`${prefix}_PORT`]: String(ports[name]), ...serviceUrls }, name))
+    launch([`dist/services/${name}/main.js`], {
+      DATABASE_URL: url,
+      LOG_LEVEL: "Warn",
+      [`${prefix}_PORT`]: String(ports[name]),
+      ...serviceUrls
+    }, name)
+  )
   const orchestratorUrl = withCredentials(url, "orchestrator", Redacted.make("orchestrator-dev-password"))
   const peerRunner = await compile("scripts/bench/runners/saga-peers.ts")
   const servicesCpu = () => running.reduce((sum, child) => sum + processCpuMs(child.pid), 0)
@@ -99,11 +105,16 @@ export const sagas = async (server: Server, options: SagaOptions) => {
     await Promise.all(Array.from({ length: Math.min(concurrency, n) }, async () => {
       while (next++ < n) {
         const key = randomUUID()
-        for (let attempt = 1; ; attempt++) {
+        for (let attempt = 1;; attempt++) {
           const response = await fetch(`${edge}/checkout`, {
             method: "POST",
             headers: { authorization: `Bearer ${token}`, "content-type": "application/json", "idempotency-key": key },
-            body: JSON.stringify({ customerId: "cust-bench", items: [{ sku: "MUG-BLUE", quantity: 1 }], currency: "EUR", cardToken: "tok_visa" })
+            body: JSON.stringify({
+              customerId: "cust-bench",
+              items: [{ sku: "MUG-BLUE", quantity: 1 }],
+              currency: "EUR",
+              cardToken: "tok_visa"
+            })
           })
           const body = await response.text()
           if (response.ok) {
@@ -120,18 +131,28 @@ export const sagas = async (server: Server, options: SagaOptions) => {
 
   const startOrchestrator = async () => {
     const id = `saga-bench-${++workerSeq}`
-    const child = launch([ourEntry.orchestrator], { DATABASE_URL: orchestratorUrl, LOG_LEVEL: "Warn", WORKER_ID: id, ...serviceUrls }, id)
+    const child = launch([ourEntry.orchestrator], {
+      DATABASE_URL: orchestratorUrl,
+      LOG_LEVEL: "Warn",
+      WORKER_ID: id,
+      ...serviceUrls
+    }, id)
     await awaitHeartbeat(harness, [id])
     await sleep(500)
     return child
   }
 
   const pendingOf = async (ids: ReadonlyArray<string>) =>
-    Number((await harness.query("select count(*) from order_ledger where order_id = any($1) and status = 'PENDING'", [ids])).rows[0].count)
+    Number(
+      (await harness.query("select count(*) from order_ledger where order_id = any($1) and status = 'PENDING'", [ids]))
+        .rows[0].count
+    )
 
   const measureOurs = async (n: number): Promise<Round> => {
     const ids = await place(n)
-    await harness.query("update outbox set available_at = 'infinity' where status = 'pending' and event_type = 'OrderPlaced'")
+    await harness.query(
+      "update outbox set available_at = 'infinity' where status = 'pending' and event_type = 'OrderPlaced'"
+    )
     const orchestrator = await startOrchestrator()
     const cpu0 = processCpuMs(orchestrator.pid)
     const pg0 = postgresCpuMs(server.postmaster)
@@ -147,10 +168,15 @@ export const sagas = async (server: Server, options: SagaOptions) => {
     const pgCpu = postgresCpuMs(server.postmaster) - pg0
     const svcCpu = servicesCpu() - svc0
     const statements = server.statements ? await statementCount(harness, database, ["orchestrator"]) : NaN
-    const last = (await harness.query<{ at: Date }>("select max(updated_at) as at from saga_instances where aggregate_id = any($1)", [ids]))
+    const last = (await harness.query<{ at: Date }>(
+      "select max(updated_at) as at from saga_instances where aggregate_id = any($1)",
+      [ids]
+    ))
       .rows[0]!.at
     const notConfirmed = Number(
-      (await harness.query("select count(*) from order_ledger where order_id = any($1) and status <> 'CONFIRMED'", [ids])).rows[0].count
+      (await harness.query("select count(*) from order_ledger where order_id = any($1) and status <> 'CONFIRMED'", [
+        ids
+      ])).rows[0].count
     )
     await orchestrator.stop()
     const seconds = (last.getTime() - released.getTime()) / 1000
@@ -186,7 +212,8 @@ export const sagas = async (server: Server, options: SagaOptions) => {
     const pgCpu = postgresCpuMs(server.postmaster) - pg0
     const svcCpu = servicesCpu() - svc0
     const statements = server.statements
-      ? (await statementCount(harness, database, ["postgres"])) + (await statementCount(harness, "bench_dbos_sys", ["postgres"]))
+      ? (await statementCount(harness, database, ["postgres"])) +
+        (await statementCount(harness, "bench_dbos_sys", ["postgres"]))
       : NaN
     await child.stop()
     return { result, pgCpu, svcCpu, statements }
@@ -196,9 +223,22 @@ export const sagas = async (server: Server, options: SagaOptions) => {
     const ids = await place(n)
     const { pgCpu, result, statements, svcCpu } = await runPeer(mode, false)
     const notConfirmed = mode === "dbos"
-      ? Number((await harness.query("select count(*) from order_ledger where order_id = any($1) and status <> 'CONFIRMED'", [ids])).rows[0].count)
+      ? Number(
+        (await harness.query("select count(*) from order_ledger where order_id = any($1) and status <> 'CONFIRMED'", [
+          ids
+        ])).rows[0].count
+      )
       : undefined
-    return perSaga(mode, result.sagas, result.seconds, result.cpuMs, pgCpu, svcCpu, mode === "bare" ? NaN : statements, notConfirmed)
+    return perSaga(
+      mode,
+      result.sagas,
+      result.seconds,
+      result.cpuMs,
+      pgCpu,
+      svcCpu,
+      mode === "bare" ? NaN : statements,
+      notConfirmed
+    )
   }
 
   const unloadedOurs = async (n: number) => {
@@ -230,15 +270,20 @@ export const sagas = async (server: Server, options: SagaOptions) => {
   const latencies: Record<System, Array<number>> = { ours: [], dbos: [], bare: [] }
   try {
     await Promise.all(services.map(([name], i) =>
-      waitFor(`${name} /health`, async () => {
-        const child = running[i]!
-        if (child.process.exitCode !== null) throw new Error(`${name} exited:\n${child.output()}`)
-        try {
-          return (await fetch(`http://127.0.0.1:${ports[name]}/health`)).ok
-        } catch {
-          return false
-        }
-      }, 180_000, 50).catch((error) => {
+      waitFor(
+        `${name} /health`,
+        async () => {
+          const child = running[i]!
+          if (child.process.exitCode !== null) throw new Error(`${name} exited:\n${child.output()}`)
+          try {
+            return (await fetch(`http://127.0.0.1:${ports[name]}/health`)).ok
+          } catch {
+            return false
+          }
+        },
+        180_000,
+        50
+      ).catch((error) => {
         throw new Error(`${error.message}\n${running[i]!.output()}`)
       })
     ))
@@ -257,7 +302,12 @@ export const sagas = async (server: Server, options: SagaOptions) => {
     await Promise.all(running.map((child) => child.stop()))
     await harness.end()
   }
-  return { settings: { ...options, log: undefined, concurrency, dbosPollMs: pollMs, sagaSteps }, ...summarize(rounds, latencies), rounds, latencies }
+  return {
+    settings: { ...options, log: undefined, concurrency, dbosPollMs: pollMs, sagaSteps },
+    ...summarize(rounds, latencies),
+    rounds,
+    latencies
+  }
 }
 
 const perSaga = (
@@ -311,4 +361,3 @@ const summarize = (rounds: ReadonlyArray<Round>, latencies: Record<System, Reado
     }
   }
 }
-

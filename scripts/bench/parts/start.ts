@@ -32,13 +32,20 @@ export const start = async (server: Server, options: StartOptions) => {
   await freshDatabase(server, database)
   await runOnce(ourEntry.migrate, { DATABASE_URL: server.url(database) })
   const harness = await connect(server.harnessUrl(database))
-  const samples: Record<keyof typeof variants, Array<{ startMs: number; idleRssMb: number }>> = { production: [], tsx: [] }
+  const samples: Record<keyof typeof variants, Array<{ startMs: number; idleRssMb: number }>> = {
+    production: [],
+    tsx: []
+  }
   let seq = 0
   try {
     for (let sample = 1; sample <= options.samples; sample++) {
       for (const variant of Object.keys(variants) as Array<keyof typeof variants>) {
         const id = `start-${++seq}`
-        const child = launch([...variants[variant]], { DATABASE_URL: server.url(database), LOG_LEVEL: "Warn", WORKER_ID: id }, id)
+        const child = launch([...variants[variant]], {
+          DATABASE_URL: server.url(database),
+          LOG_LEVEL: "Warn",
+          WORKER_ID: id
+        }, id)
         await awaitHeartbeat(harness, [id])
         const startMs = performance.now() - child.spawnedAt
         await sleep(3000)

@@ -53,7 +53,11 @@ export const wake = async (server: Server, options: WakeOptions) => {
   await peer.query(marks)
   const testWorker = await compile(testWorkerEntry)
   const graphileRunner = await compile("scripts/bench/runners/graphile.ts")
-  const ourWorker = launch([testWorker], { DATABASE_URL: server.url("bench_wake_ours"), LOG_LEVEL: "Warn", WORKER_ID: "wake-1" }, "test-worker")
+  const ourWorker = launch([testWorker], {
+    DATABASE_URL: server.url("bench_wake_ours"),
+    LOG_LEVEL: "Warn",
+    WORKER_ID: "wake-1"
+  }, "test-worker")
   const peerWorker = launch(
     [graphileRunner],
     { DATABASE_URL: server.url("bench_wake_graphile"), ...graphileSettings["graphile-tuned"] },

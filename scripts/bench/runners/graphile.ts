@@ -4,8 +4,8 @@
  * graphile's default). Prints "ready" once its LISTEN connection is up.
  * Tasks: `noop`; `record` inserts its mark and the server clock into wake_calls, as its first statement.
  */
-import { EventEmitter } from "node:events"
 import { Logger, run } from "graphile-worker"
+import { EventEmitter } from "node:events"
 
 const numberFrom = (name: string, fallback: number) => Number(process.env[name] ?? fallback)
 const concurrency = numberFrom("BENCH_GW_CONCURRENCY", 1)
@@ -38,7 +38,9 @@ const runner = await run({
   taskList: {
     noop: async () => {},
     record: async (payload, helpers) => {
-      await helpers.query("insert into wake_calls (mark, at) values ($1, clock_timestamp())", [(payload as { mark: number }).mark])
+      await helpers.query("insert into wake_calls (mark, at) values ($1, clock_timestamp())", [
+        (payload as { mark: number }).mark
+      ])
     }
   }
 })

@@ -31,7 +31,11 @@ const env = (name: string) => {
 const mode = env("BENCH_MODE")
 const concurrency = Number(env("BENCH_CONCURRENCY"))
 const sequential = process.env.BENCH_SEQUENTIAL === "1"
-const urls = { orders: env("ORDERS_SERVICE_URL"), inventory: env("INVENTORY_SERVICE_URL"), payments: env("PAYMENTS_SERVICE_URL") }
+const urls = {
+  orders: env("ORDERS_SERVICE_URL"),
+  inventory: env("INVENTORY_SERVICE_URL"),
+  payments: env("PAYMENTS_SERVICE_URL")
+}
 const token = env("SERVICE_TOKEN")
 const pool = new pg.Pool({ connectionString: env("DATABASE_URL"), max: 4 })
 
@@ -49,28 +53,32 @@ const call = async (url: string, key: string, body?: unknown) => {
   if (!response.ok) throw new Error(`${url}: ${response.status} ${text}`)
 }
 
-const calls = (order: OrderPlaced, key: (step: string) => string) => [
-  () =>
-    call(`${urls.orders}/orders`, key("createOrder"), {
-      orderId: order.orderId,
-      customerId: order.customerId,
-      items: order.items,
-      amount: order.amount,
-      currency: order.currency
-    }),
-  () =>
-    call(`${urls.inventory}/reservations`, key("reserveStock"), {
-      orderId: order.orderId,
-      items: order.items.map(({ quantity, sku }) => ({ sku, quantity }))
-    }),
-  () => call(`${urls.payments}/payments/capture/${order.authorizationId}`, key("capturePayment")),
-  () => call(`${urls.orders}/orders/${order.orderId}/confirmation`, key("confirmOrder"))
-] as const
+const calls = (order: OrderPlaced, key: (step: string) => string) =>
+  [
+    () =>
+      call(`${urls.orders}/orders`, key("createOrder"), {
+        orderId: order.orderId,
+        customerId: order.customerId,
+        items: order.items,
+        amount: order.amount,
+        currency: order.currency
+      }),
+    () =>
+      call(`${urls.inventory}/reservations`, key("reserveStock"), {
+        orderId: order.orderId,
+        items: order.items.map(({ quantity, sku }) => ({ sku, quantity }))
+      }),
+    () => call(`${urls.payments}/payments/capture/${order.authorizationId}`, key("capturePayment")),
+    () => call(`${urls.orders}/orders/${order.orderId}/confirmation`, key("confirmOrder"))
+  ] as const
 
 const stepNames = ["createOrder", "reserveStock", "capturePayment", "confirmOrder"]
 
 const settle = (orderId: string) =>
-  pool.query("update order_ledger set status = 'CONFIRMED', updated_at = now() where order_id = $1 and status = 'PENDING'", [orderId])
+  pool.query(
+    "update order_ledger set status = 'CONFIRMED', updated_at = now() where order_id = $1 and status = 'PENDING'",
+    [orderId]
+  )
 
 const orderSaga = DBOS.registerWorkflow(async (order: OrderPlaced) => {
   const id = DBOS.workflowID!
@@ -92,7 +100,12 @@ const pooled = async <A>(items: ReadonlyArray<A>, limit: number, work: (item: A)
 
 const main = async () => {
   if (mode === "dbos") {
-    DBOS.setConfig({ name: "bench-sagas", systemDatabaseUrl: env("DBOS_SYSTEM_DATABASE_URL"), logLevel: "error", runAdminServer: false })
+    DBOS.setConfig({
+      name: "bench-sagas",
+      systemDatabaseUrl: env("DBOS_SYSTEM_DATABASE_URL"),
+      logLevel: "error",
+      runAdminServer: false
+    })
     await DBOS.launch()
     await DBOS.registerQueue("sagas", { concurrency, minPollingIntervalMs: Number(env("BENCH_POLL_MS")) })
   }
@@ -110,13 +123,15 @@ const main = async () => {
   if (mode === "dbos") {
     const runOne = async (order: OrderPlaced) => {
       const enqueued = Date.now()
-      const handle = await DBOS.startWorkflow(orderSaga, { queueName: "sagas", workflowID: `saga-${order.orderId}` })(order)
+      const handle = await DBOS.startWorkflow(orderSaga, { queueName: "sagas", workflowID: `saga-${order.orderId}` })(
+        order
+      )
       // The workflow returns the time its last step ended: result delivery is not part of the saga.
       const ended = await handle.getResult()
       finished = Math.max(finished, ended)
       latenciesMs.push(ended - enqueued)
     }
-    if (sequential) for (const order of orders) await runOne(order)
+    if (sequential) { for (const order of orders) await runOne(order) }
     else await Promise.all(orders.map(runOne))
   } else {
     await pooled(orders, sequential ? 1 : concurrency, async (order) => {

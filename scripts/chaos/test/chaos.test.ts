@@ -12,21 +12,23 @@ import { fileURLToPath } from "node:url"
 const root = fileURLToPath(new URL("../../../", import.meta.url))
 const orders = process.env.CHAOS_TEST_ORDERS ?? "24"
 
-const runChaos = Effect.async<{ readonly code: number | null; readonly stdout: string; readonly stderr: string }>((resume) => {
-  const { DATABASE_URL: _ignored, ...env } = process.env
-  const child = spawn(process.execPath, ["--import", "tsx", "scripts/chaos/main.ts"], {
-    cwd: root,
-    env: { ...env, CHAOS_ORDERS: orders, CHAOS_FAULT_EVERY_MS: "1500", CHAOS_SETTLE_TIMEOUT_MS: "180000" },
-    stdio: ["ignore", "pipe", "pipe"]
-  })
-  let stdout = ""
-  let stderr = ""
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
-  child.on("exit", (code) => resume(Effect.succeed({ code, stdout, stderr })))
-  // SIGTERM lets the runner stop its process groups and Postgres.
-  return Effect.sync(() => child.kill("SIGTERM"))
-})
+const runChaos = Effect.async<{ readonly code: number | null; readonly stdout: string; readonly stderr: string }>(
+  (resume) => {
+    const { DATABASE_URL: _ignored, ...env } = process.env
+    const child = spawn(process.execPath, ["--import", "tsx", "scripts/chaos/main.ts"], {
+      cwd: root,
+      env: { ...env, CHAOS_ORDERS: orders, CHAOS_FAULT_EVERY_MS: "1500", CHAOS_SETTLE_TIMEOUT_MS: "180000" },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()))
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
+    child.on("exit", (code) => resume(Effect.succeed({ code, stdout, stderr })))
+    // SIGTERM lets the runner stop its process groups and Postgres.
+    return Effect.sync(() => child.kill("SIGTERM"))
+  }
+)
 
 const field = (summary: string, name: string) => Number(new RegExp(`\\b${name}=(\\d+)`).exec(summary)?.[1] ?? NaN)
 

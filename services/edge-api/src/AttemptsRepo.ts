@@ -61,10 +61,10 @@ export class AttemptsRepo extends Effect.Service<AttemptsRepo>()("@ecommerce/edg
           for update of c skip locked
         ) and a.status in ('open', 'voiding')
         returning a.order_id as "orderId"`.pipe(
-          Effect.flatMap(decodeOrderIds),
-          Effect.map((rows) => rows.map((row) => row.orderId)),
-          Effect.orDie
-        )
+        Effect.flatMap(decodeOrderIds),
+        Effect.map((rows) => rows.map((row) => row.orderId)),
+        Effect.orDie
+      )
 
     /** voiding -> voided, once payments holds nothing open for the order. */
     const markVoided = (orderId: OrderId) =>

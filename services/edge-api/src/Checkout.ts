@@ -45,7 +45,9 @@ export const orderIdFor = (customerId: CustomerId, key: IdempotencyKey): OrderId
   const hex = createHash("sha256").update(`checkout:${customerKey(customerId, key)}`).digest("hex")
   // RFC 9562 layout, version 8 (custom), variant 10xx.
   const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16)
-  return OrderId.make(`${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`)
+  return OrderId.make(
+    `${hex.slice(0, 8)}-${hex.slice(8, 12)}-8${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`
+  )
 }
 
 /** The current span as a W3C `traceparent`, for the outbox row's headers. */
@@ -85,7 +87,9 @@ export class Checkout extends Effect.Service<Checkout>()("@ecommerce/edge-api/Ch
     const price = (request: CheckoutRequest) =>
       Effect.gen(function*() {
         const prices = new Map(
-          (yield* repo.prices(request.currency, request.items.map((item) => item.sku))).map((row) => [row.sku, row.unitPrice])
+          (yield* repo.prices(request.currency, request.items.map((item) => item.sku))).map((
+            row
+          ) => [row.sku, row.unitPrice])
         )
         const lines: Array<OrderLine> = []
         for (const item of request.items) {
@@ -173,7 +177,9 @@ export class Checkout extends Effect.Service<Checkout>()("@ecommerce/edge-api/Ch
               )
           }
         }),
-        Effect.flatMap((payment) => payment.status === "AUTHORIZED" ? Effect.void : Effect.fail(releasedAuthorization()))
+        Effect.flatMap((payment) =>
+          payment.status === "AUTHORIZED" ? Effect.void : Effect.fail(releasedAuthorization())
+        )
       )
 
     const checkout = (key: IdempotencyKey, request: CheckoutRequest) =>
@@ -226,7 +232,9 @@ export class Checkout extends Effect.Service<Checkout>()("@ecommerce/edge-api/Ch
           // have created after that release's void ran.
           Effect.catchTag("AttemptReleased", () =>
             repo.find(orderId).pipe(
-              Effect.flatMap((placed) => Option.isSome(placed) ? Effect.void : Effect.ignore(recovery.voidOrder(orderId))),
+              Effect.flatMap((placed) =>
+                Option.isSome(placed) ? Effect.void : Effect.ignore(recovery.voidOrder(orderId))
+              ),
               Effect.zipRight(Effect.fail(releasedAuthorization()))
             )),
           // The transaction died (it may still have committed: the release then finds it placed).

@@ -46,8 +46,10 @@ export class CheckoutRecovery extends Effect.Service<CheckoutRecovery>()("@ecomm
       }).pipe(
         Effect.timeout(paymentsTimeout),
         // Captured meanwhile: only a saga captures, so an order exists after all; leave it be.
-        Effect.catchTag("PaymentStateConflict", (error) =>
-          Effect.logWarning("a failed checkout's authorization was no longer open", error.message))
+        Effect.catchTag(
+          "PaymentStateConflict",
+          (error) => Effect.logWarning("a failed checkout's authorization was no longer open", error.message)
+        )
       )
     })
 
@@ -94,7 +96,9 @@ export const CheckoutRecoveryLive = Layer.scopedDiscard(
   Effect.gen(function*() {
     const recovery = yield* CheckoutRecovery
     const pass = recovery.recover.pipe(
-      Effect.catchAllCause((cause) => Effect.logWarning("checkout recovery pass failed; will retry", cause).pipe(Effect.as(0)))
+      Effect.catchAllCause((cause) =>
+        Effect.logWarning("checkout recovery pass failed; will retry", cause).pipe(Effect.as(0))
+      )
     )
     yield* Effect.forkScoped(Effect.repeat(pass, Schedule.spaced(recovery.interval)))
   })

@@ -7,12 +7,16 @@ import { CheckoutRecovery, CheckoutRecoveryLive } from "./CheckoutRecovery.ts"
 import { EdgeAuthLive } from "./EdgeAuth.ts"
 import { LedgerRepo } from "./LedgerRepo.ts"
 
-const HealthLive = HttpApiBuilder.group(EdgeApi, "health", (handlers) =>
-  handlers.handle("health", () =>
-    Effect.flatMap(SqlClient.SqlClient, (sql) => sql`select 1`).pipe(
-      Effect.orDie,
-      Effect.as(new HealthStatus({ status: "ok", service: "edge-api" }))
-    )))
+const HealthLive = HttpApiBuilder.group(
+  EdgeApi,
+  "health",
+  (handlers) =>
+    handlers.handle("health", () =>
+      Effect.flatMap(SqlClient.SqlClient, (sql) => sql`select 1`).pipe(
+        Effect.orDie,
+        Effect.as(new HealthStatus({ status: "ok", service: "edge-api" }))
+      ))
+)
 
 const CheckoutLive = HttpApiBuilder.group(EdgeApi, "checkout", (handlers) =>
   Effect.gen(function*() {
@@ -24,13 +28,17 @@ const CheckoutLive = HttpApiBuilder.group(EdgeApi, "checkout", (handlers) =>
         checkout.cancelOrder(headers["idempotency-key"], path.order_id, payload))
   }))
 
-const CatalogueLive = HttpApiBuilder.group(EdgeApi, "catalogue", (handlers) =>
-  Effect.map(LedgerRepo, (repo) =>
-    handlers.handle("list", () =>
-      repo.catalogue.pipe(
-        Effect.map((items) => new CatalogueListing({ items })),
-        Effect.withSpan("Catalogue.list")
-      ))))
+const CatalogueLive = HttpApiBuilder.group(
+  EdgeApi,
+  "catalogue",
+  (handlers) =>
+    Effect.map(LedgerRepo, (repo) =>
+      handlers.handle("list", () =>
+        repo.catalogue.pipe(
+          Effect.map((items) => new CatalogueListing({ items })),
+          Effect.withSpan("Catalogue.list")
+        )))
+)
 
 /**
  * The edge HttpApi with the given client authentication, and the recovery loop that voids the
@@ -48,5 +56,5 @@ export const makeEdgeApi = <E, R>(auth: Layer.Layer<EdgeAuthorization, E, R>) =>
 /** The edge HttpApi with client keys from `EDGE_API_KEYS`. */
 export const EdgeApiLive = makeEdgeApi(EdgeAuthLive)
 
-export { EdgeApiKeys, EdgeAuth, EdgeAuthLive } from "./EdgeAuth.ts"
 export { CheckoutRecoveryMs } from "./CheckoutRecovery.ts"
+export { EdgeApiKeys, EdgeAuth, EdgeAuthLive } from "./EdgeAuth.ts"

@@ -86,11 +86,13 @@ export class LedgerRepo extends Effect.Service<LedgerRepo>()("@ecommerce/edge-ap
 
     return {
       prices,
-      catalogue: catalogue(undefined).pipe(Effect.map((rows) => rows.map((row) => new CatalogueItem(row))), Effect.orDie),
+      catalogue: catalogue(undefined).pipe(
+        Effect.map((rows) => rows.map((row) => new CatalogueItem(row))),
+        Effect.orDie
+      ),
       insertLedger,
       insertEvent,
-      find: (orderId: OrderId) =>
-        find(orderId).pipe(Effect.map(Option.map((row) => new OrderView(row))), Effect.orDie)
+      find: (orderId: OrderId) => find(orderId).pipe(Effect.map(Option.map((row) => new OrderView(row))), Effect.orDie)
     } as const
   })
 }) {}

@@ -12,14 +12,14 @@ import {
   Sku,
   TestCards
 } from "@ecommerce/contracts"
+import { TestDatabase, TestDatabaseLive } from "@ecommerce/db/testing"
 import { EdgeApiClient, PaymentsClient } from "@ecommerce/http-kit/clients"
 import { serverUrl, testServer, testToken } from "@ecommerce/http-kit/testing"
-import { TestDatabase, TestDatabaseLive } from "@ecommerce/db/testing"
 import { PaymentsApiLive } from "@ecommerce/payments"
-import { expect, layer } from "@effect/vitest"
 import { HttpClient, HttpClientError, HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
+import { expect, layer } from "@effect/vitest"
 import { Effect, Layer, Redacted, Schema } from "effect"
 import { randomUUID } from "node:crypto"
 import { createConnection, createServer, type Socket } from "node:net"
@@ -114,8 +114,10 @@ const order = (options: { card?: string; customer?: string; skus?: Array<[string
 const orderOf = (key: IdempotencyKey, customer = "cust-42") => orderIdFor(CustomerId.make(customer), key)
 
 const checkout = (request: Checkout, key = newKey()) =>
-  Effect.flatMap(EdgeApiClient, (client) =>
-    client.checkout.checkout({ headers: { "idempotency-key": key }, payload: request }))
+  Effect.flatMap(
+    EdgeApiClient,
+    (client) => client.checkout.checkout({ headers: { "idempotency-key": key }, payload: request })
+  )
 
 /** Everything the database holds for an order id, read as the superuser. */
 const written = (orderId: OrderId) =>
@@ -124,7 +126,9 @@ const written = (orderId: OrderId) =>
     const ledger = yield* sql<{ status: string; amount: string; authorizationId: string }>`
       select status, amount::text as amount, authorization_id as "authorizationId"
       from order_ledger where order_id = ${orderId}`
-    const outbox = yield* sql<{ aggregateType: string; eventType: string; payload: unknown; headers: Record<string, string> }>`
+    const outbox = yield* sql<
+      { aggregateType: string; eventType: string; payload: unknown; headers: Record<string, string> }
+    >`
       select aggregate_type as "aggregateType", event_type as "eventType", payload, headers
       from outbox where aggregate_id = ${orderId} order by id`
     const authorizations = yield* sql<{ status: string; amount: string }>`
@@ -206,7 +210,9 @@ layer(TestLive, { excludeTestServices: true })("edge API over HTTP", (it) => {
       yield* sql`update catalogue set unit_price = unit_price + 100 where sku = 'POSTER-MAP' and currency = 'EUR'`
       const again = yield* checkout(request, key).pipe(
         Effect.ensuring(
-          Effect.orDie(sql`update catalogue set unit_price = unit_price - 100 where sku = 'POSTER-MAP' and currency = 'EUR'`)
+          Effect.orDie(
+            sql`update catalogue set unit_price = unit_price - 100 where sku = 'POSTER-MAP' and currency = 'EUR'`
+          )
         )
       )
       expect(again.orderId).toBe(first.orderId)
@@ -220,7 +226,11 @@ layer(TestLive, { excludeTestServices: true })("edge API over HTTP", (it) => {
       const client = yield* EdgeApiClient
       const { orderId } = yield* checkout(order())
       const key = newKey()
-      yield* client.checkout.cancelOrder({ path: { order_id: orderId }, headers: { "idempotency-key": key }, payload: new CancelCheckout({}) })
+      yield* client.checkout.cancelOrder({
+        path: { order_id: orderId },
+        headers: { "idempotency-key": key },
+        payload: new CancelCheckout({})
+      })
       const error = yield* Effect.flip(checkout(order(), key))
       expect(error._tag).toBe("IdempotencyKeyReused")
       expect(yield* written(orderOf(key))).toEqual({ ledger: [], outbox: [], authorizations: [] })
@@ -296,7 +306,9 @@ layer(TestLive, { excludeTestServices: true })("edge API over HTTP", (it) => {
       const key = newKey()
       const request = order({ customer: "cust-lost-commit" })
       proxy.arm()
-      const lost = yield* Effect.flip(client.checkout.checkout({ headers: { "idempotency-key": key }, payload: request }))
+      const lost = yield* Effect.flip(
+        client.checkout.checkout({ headers: { "idempotency-key": key }, payload: request })
+      )
       expect(lost instanceof HttpClientError.ResponseError && lost.response.status).toBe(500)
       expect(proxy.dropped()).toBe(1)
       const [placed] = yield* sql<{ orderId: OrderId }>`
@@ -316,11 +328,23 @@ layer(TestLive, { excludeTestServices: true })("edge API over HTTP", (it) => {
       const first = yield* checkout(order({ customer: "cust-ann", skus: [["MUG-BLUE", 1]] }), key)
       const second = yield* checkout(order({ customer: "cust-bob", skus: [["SOCKS-3PACK", 2]] }), key)
       expect(first.orderId).not.toBe(second.orderId)
-      expect((yield* written(first.orderId)).ledger).toEqual([{ status: "PENDING", amount: "899", authorizationId: expect.any(String) }])
-      expect((yield* written(second.orderId)).ledger).toEqual([{ status: "PENDING", amount: "2500", authorizationId: expect.any(String) }])
+      expect((yield* written(first.orderId)).ledger).toEqual([{
+        status: "PENDING",
+        amount: "899",
+        authorizationId: expect.any(String)
+      }])
+      expect((yield* written(second.orderId)).ledger).toEqual([{
+        status: "PENDING",
+        amount: "2500",
+        authorizationId: expect.any(String)
+      }])
       // Each customer's replay still reaches their own order.
-      expect((yield* checkout(order({ customer: "cust-ann", skus: [["MUG-BLUE", 1]] }), key)).orderId).toBe(first.orderId)
-      expect((yield* checkout(order({ customer: "cust-bob", skus: [["SOCKS-3PACK", 2]] }), key)).orderId).toBe(second.orderId)
+      expect((yield* checkout(order({ customer: "cust-ann", skus: [["MUG-BLUE", 1]] }), key)).orderId).toBe(
+        first.orderId
+      )
+      expect((yield* checkout(order({ customer: "cust-bob", skus: [["SOCKS-3PACK", 2]] }), key)).orderId).toBe(
+        second.orderId
+      )
     }))
 
   it.effect("cancel writes an OrderCancellationRequested row with the order's data: 202", () =>
@@ -336,7 +360,12 @@ layer(TestLive, { excludeTestServices: true })("edge API over HTTP", (it) => {
       const rows = yield* written(orderId)
       expect(rows.outbox.map((row) => row.eventType)).toEqual(["OrderPlaced", "OrderCancellationRequested"])
       const payload = yield* Schema.decodeUnknown(OrderCancellationRequested)(rows.outbox[1]!.payload)
-      expect(payload).toMatchObject({ orderId, amount: 3048, reason: "changed my mind", authorizationId: rows.ledger[0]!.authorizationId })
+      expect(payload).toMatchObject({
+        orderId,
+        amount: 3048,
+        reason: "changed my mind",
+        authorizationId: rows.ledger[0]!.authorizationId
+      })
     }))
 
   it.effect("an unknown order is OrderNotFound for get and cancel, and cancel writes nothing", () =>
@@ -359,7 +388,9 @@ layer(TestLive, { excludeTestServices: true })("edge API over HTTP", (it) => {
       const context = yield* Layer.buildWithScope(edgeClientFor(nowhere), yield* Effect.scope)
       const client = yield* Effect.provide(EdgeApiClient, context)
       const key = newKey()
-      const error = yield* Effect.flip(client.checkout.checkout({ headers: { "idempotency-key": key }, payload: order() }))
+      const error = yield* Effect.flip(
+        client.checkout.checkout({ headers: { "idempotency-key": key }, payload: order() })
+      )
       expect(error).toMatchObject({ _tag: "UpstreamUnavailable", service: "payments" })
       expect(yield* written(orderOf(key))).toEqual({ ledger: [], outbox: [], authorizations: [] })
     }))

@@ -21,15 +21,21 @@ const script = () => {
   const start = readme.indexOf("<!-- producer-example:start -->")
   const end = readme.indexOf("<!-- producer-example:end -->")
   expect(start, "README has the producer example markers").toBeGreaterThan(0)
-  return readme.slice(start, end).split("\n").filter((line) => !line.startsWith("```") && !line.startsWith("<!--")).join(
-    "\n"
-  )
+  return readme.slice(start, end).split("\n").filter((line) => !line.startsWith("```") && !line.startsWith("<!--"))
+    .join(
+      "\n"
+    )
 }
 
 const run = (text: string, env: Record<string, string>) =>
   Effect.async<{ code: number; stdout: string; stderr: string }>((resume) => {
-    execFile("bash", ["-c", text], { env: { ...process.env, ...env }, timeout: 60_000 }, (error, stdout, stderr) =>
-      resume(Effect.succeed({ code: error === null ? 0 : Number(error.code ?? 1), stdout, stderr })))
+    execFile(
+      "bash",
+      ["-c", text],
+      { env: { ...process.env, ...env }, timeout: 60_000 },
+      (error, stdout, stderr) =>
+        resume(Effect.succeed({ code: error === null ? 0 : Number(error.code ?? 1), stdout, stderr }))
+    )
   })
 
 const System = SystemLive({

@@ -4,12 +4,16 @@ import { SqlClient } from "@effect/sql"
 import { Effect, Layer } from "effect"
 import { Inventory } from "./Inventory.ts"
 
-const HealthLive = HttpApiBuilder.group(InventoryApi, "health", (handlers) =>
-  handlers.handle("health", () =>
-    Effect.flatMap(SqlClient.SqlClient, (sql) => sql`select 1`).pipe(
-      Effect.orDie,
-      Effect.as(new HealthStatus({ status: "ok", service: "inventory" }))
-    )))
+const HealthLive = HttpApiBuilder.group(
+  InventoryApi,
+  "health",
+  (handlers) =>
+    handlers.handle("health", () =>
+      Effect.flatMap(SqlClient.SqlClient, (sql) => sql`select 1`).pipe(
+        Effect.orDie,
+        Effect.as(new HealthStatus({ status: "ok", service: "inventory" }))
+      ))
+)
 
 const ReservationsLive = HttpApiBuilder.group(InventoryApi, "reservations", (handlers) =>
   Effect.gen(function*() {
@@ -25,7 +29,8 @@ const StockLive = HttpApiBuilder.group(InventoryApi, "stock", (handlers) =>
     const inventory = yield* Inventory
     return handlers
       .handle("get", ({ path }) => inventory.getStock(path.sku))
-      .handle("set", ({ headers, path, payload }) => inventory.setStock(headers["idempotency-key"], path.sku, payload.onHand))
+      .handle("set", ({ headers, path, payload }) =>
+        inventory.setStock(headers["idempotency-key"], path.sku, payload.onHand))
   }))
 
 /** The inventory HttpApi; needs the pool (SqlClient) and the `Authorization` implementation. */

@@ -27,7 +27,9 @@ const canonicalLines = (items: ReadonlyArray<ReservationLine>) => {
   const tooMany = sorted.find(([, quantity]) => !isQuantity(quantity))
   return tooMany === undefined
     ? Effect.succeed(sorted.map(([sku, quantity]) => new ReservationLine({ sku, quantity })))
-    : Effect.fail(invalidRequest(["items"], `the lines of ${tooMany[0]} add up to ${tooMany[1]}; at most 10000 per sku`))
+    : Effect.fail(
+      invalidRequest(["items"], `the lines of ${tooMany[0]} add up to ${tooMany[1]}; at most 10000 per sku`)
+    )
 }
 
 const isQuantity = Schema.is(Quantity)

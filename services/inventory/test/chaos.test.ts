@@ -1,10 +1,10 @@
 import { IdempotencyKey, OrderId, ReservationLine, ReserveStock, SetStock, Sku } from "@ecommerce/contracts"
+import { TestDatabaseLive } from "@ecommerce/db/testing"
 import { InventoryClient } from "@ecommerce/http-kit/clients"
 import { serverUrl, testServer, testToken } from "@ecommerce/http-kit/testing"
-import { TestDatabaseLive } from "@ecommerce/db/testing"
-import { expect, layer } from "@effect/vitest"
 import { HttpClientError } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
+import { expect, layer } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { randomUUID } from "node:crypto"
 import { inject } from "vitest"
@@ -29,8 +29,7 @@ const clientOf = (chaos: { failBeforeRate: number; failAfterRate: number }) =>
 const key = () => ({ "idempotency-key": IdempotencyKey.make(randomUUID()) })
 const sku = Sku.make(`CHAOS-${randomUUID().slice(0, 8).toUpperCase()}`)
 
-const is503 = (error: unknown) =>
-  error instanceof HttpClientError.ResponseError && error.response.status === 503
+const is503 = (error: unknown) => error instanceof HttpClientError.ResponseError && error.response.status === 503
 
 layer(Layer.merge(TestDatabaseLive(adminUrl, template), NodeHttpClient.layerUndici), { excludeTestServices: true })(
   "chaos settings",

@@ -1,18 +1,11 @@
-import {
-  IdempotencyKey,
-  OrderId,
-  ReservationLine,
-  ReserveStock,
-  SetStock,
-  Sku
-} from "@ecommerce/contracts"
+import { IdempotencyKey, OrderId, ReservationLine, ReserveStock, SetStock, Sku } from "@ecommerce/contracts"
+import { TestDatabaseLive } from "@ecommerce/db/testing"
 import { InventoryClient } from "@ecommerce/http-kit/clients"
 import { serverUrl, testServer, testToken } from "@ecommerce/http-kit/testing"
-import { TestDatabaseLive } from "@ecommerce/db/testing"
-import { expect, layer } from "@effect/vitest"
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
+import { expect, layer } from "@effect/vitest"
 import { Effect, Fiber, Layer, Redacted, Schedule } from "effect"
 import { randomUUID } from "node:crypto"
 import { inject } from "vitest"
@@ -37,12 +30,20 @@ const line = (sku: string, quantity: number) => new ReservationLine({ sku: Sku.m
 const uniqueSku = (prefix: string) => Sku.make(`${prefix}-${randomUUID().slice(0, 8).toUpperCase()}`)
 
 const setStock = (sku: Sku, onHand: number) =>
-  Effect.flatMap(InventoryClient, (client) =>
-    client.stock.set({ path: { sku }, headers: key(), payload: new SetStock({ onHand }) }))
+  Effect.flatMap(
+    InventoryClient,
+    (client) => client.stock.set({ path: { sku }, headers: key(), payload: new SetStock({ onHand }) })
+  )
 
 const reserve = (orderId: OrderId, items: Array<ReservationLine>, headers = key()) =>
-  Effect.flatMap(InventoryClient, (client) =>
-    client.reservations.reserve({ headers, payload: new ReserveStock({ orderId, items: [items[0]!, ...items.slice(1)] }) }))
+  Effect.flatMap(
+    InventoryClient,
+    (client) =>
+      client.reservations.reserve({
+        headers,
+        payload: new ReserveStock({ orderId, items: [items[0]!, ...items.slice(1)] })
+      })
+  )
 
 const stockOf = (sku: Sku) => Effect.flatMap(InventoryClient, (client) => client.stock.get({ path: { sku } }))
 
@@ -262,11 +263,13 @@ layer(TestLive, { excludeTestServices: true })("inventory over HTTP", (it) => {
   it.effect("malformed requests answer 400 naming the field, never 500", () =>
     Effect.gen(function*() {
       const post = (body: unknown, headers: Record<string, string> = { "idempotency-key": randomUUID() }) =>
-        raw(HttpClientRequest.post("/reservations").pipe(
-          authorized,
-          HttpClientRequest.setHeaders(headers),
-          HttpClientRequest.bodyUnsafeJson(body)
-        ))
+        raw(
+          HttpClientRequest.post("/reservations").pipe(
+            authorized,
+            HttpClientRequest.setHeaders(headers),
+            HttpClientRequest.bodyUnsafeJson(body)
+          )
+        )
       const missing = yield* post({ orderId: randomUUID() })
       expect(missing.status).toBe(400)
       expect(missing.body._tag).toBe("HttpApiDecodeError")
@@ -280,15 +283,20 @@ layer(TestLive, { excludeTestServices: true })("inventory over HTTP", (it) => {
       const noKey = yield* post({ orderId: randomUUID(), items: [{ sku: "A", quantity: 1 }] }, {})
       expect(noKey.status).toBe(400)
       expect(noKey.body.message).toContain("idempotency-key")
-      const notJson = yield* raw(HttpClientRequest.post("/reservations").pipe(
-        authorized,
-        HttpClientRequest.setHeaders({ "idempotency-key": randomUUID() }),
-        HttpClientRequest.bodyText("{not json", "application/json")
-      ))
+      const notJson = yield* raw(
+        HttpClientRequest.post("/reservations").pipe(
+          authorized,
+          HttpClientRequest.setHeaders({ "idempotency-key": randomUUID() }),
+          HttpClientRequest.bodyText("{not json", "application/json")
+        )
+      )
       expect(notJson).toMatchObject({ status: 400, body: { _tag: "HttpApiDecodeError" } })
       // Each line is a valid quantity, but one sku's lines add up past the largest: 400, not 500.
       const orderId = randomUUID()
-      const summed = yield* post({ orderId, items: [{ sku: "MUG-BLUE", quantity: 6000 }, { sku: "MUG-BLUE", quantity: 6000 }] })
+      const summed = yield* post({
+        orderId,
+        items: [{ sku: "MUG-BLUE", quantity: 6000 }, { sku: "MUG-BLUE", quantity: 6000 }]
+      })
       expect(summed.status).toBe(400)
       expect(summed.body._tag).toBe("HttpApiDecodeError")
       expect(summed.body.message).toContain("items")

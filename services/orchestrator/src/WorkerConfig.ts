@@ -14,7 +14,10 @@ export const WorkerConfig = Config.all({
   // Liveness, not duration: a heartbeat extends the lease every LEASE_MS / 4 and HANDLER_TIMEOUT_MS
   // bounds a run, so a short lease recovers a SIGKILLed replica's rows in about LEASE_MS + LEASE_MS / 4.
   leaseMs: Config.integer("LEASE_MS").pipe(
-    Config.validate({ message: "must be an integer >= 300 (heartbeats run every LEASE_MS / 4)", validation: (n) => n >= 300 }),
+    Config.validate({
+      message: "must be an integer >= 300 (heartbeats run every LEASE_MS / 4)",
+      validation: (n) => n >= 300
+    }),
     Config.withDefault(2_000)
   ),
   maxAttempts: positiveInteger("MAX_ATTEMPTS", 10),

@@ -2,9 +2,9 @@
  * The worker as operators run it: separate OS processes against one real Postgres, killed and
  * signalled for real.
  */
-import { SqlClient } from "@effect/sql"
-import { TestDatabase, TestDatabaseLive } from "@ecommerce/db/testing"
 import { freePort } from "@ecommerce/db/embedded"
+import { TestDatabase, TestDatabaseLive } from "@ecommerce/db/testing"
+import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
 import { Effect, Layer, Schedule } from "effect"
 import { execFile } from "node:child_process"
@@ -25,7 +25,12 @@ const worker = (env: Record<string, string>, entry?: string) =>
 
 const ready = (w: WorkerProcess) => Effect.promise(() => w.waitFor(/LISTEN order_events established/))
 
-const until = <A>(what: string, query: Effect.Effect<A, unknown, SqlClient.SqlClient>, done: (a: A) => boolean, seconds = 30) =>
+const until = <A>(
+  what: string,
+  query: Effect.Effect<A, unknown, SqlClient.SqlClient>,
+  done: (a: A) => boolean,
+  seconds = 30
+) =>
   query.pipe(
     Effect.filterOrFail(done),
     Effect.retry(Schedule.spaced("50 millis")),
@@ -60,7 +65,11 @@ layer(Database, { excludeTestServices: true })("worker processes", (it) => {
         }
         yield* until(
           "all 5,500 rows done",
-          scalar(sql<{ value: number }>`select count(*)::int as value from outbox where status = 'done' and aggregate_type in ('ping', 'ordered')`),
+          scalar(
+            sql<
+              { value: number }
+            >`select count(*)::int as value from outbox where status = 'done' and aggregate_type in ('ping', 'ordered')`
+          ),
           (n) => n === 5_500,
           60
         )
@@ -93,7 +102,11 @@ layer(Database, { excludeTestServices: true })("worker processes", (it) => {
       const db = yield* TestDatabase
       const psql = yield* Effect.promise(() => exec("psql", ["--version"]).then(() => true, () => false))
       if (!psql) {
-        return yield* Effect.fail(new Error("psql is not installed: this test runs the real `psql -c \"NOTIFY order_events\"` (install postgresql-client)"))
+        return yield* Effect.fail(
+          new Error(
+            "psql is not installed: this test runs the real `psql -c \"NOTIFY order_events\"` (install postgresql-client)"
+          )
+        )
       }
       const w = yield* worker({ POLL_INTERVAL_MS: "60000", WORKER_ID: "psql-notify" })
       yield* ready(w)
@@ -172,7 +185,9 @@ layer(Database, { excludeTestServices: true })("worker processes", (it) => {
       expect(takenOver.attempts).toBe(2)
       const stale = makeOutboxRepo(sql, { workerId: "crash-a", leaseMs: 1000 })
       const staleToken = held.lease_token!
-      expect(yield* stale.complete([{ id, leaseToken: staleToken, status: "done", delayMs: 0, error: null }])).toEqual([])
+      expect(yield* stale.complete([{ id, leaseToken: staleToken, status: "done", delayMs: 0, error: null }])).toEqual(
+        []
+      )
       expect(yield* stale.release([{ id, leaseToken: staleToken }])).toBe(0)
       expect(yield* lease).toMatchObject({ status: "processing", locked_by: "crash-b" })
 
@@ -220,13 +235,15 @@ layer(Database, { excludeTestServices: true })("worker processes", (it) => {
 
   it.effect("a bad setting fails at once with one line naming the variable", () =>
     Effect.gen(function*() {
-      for (const [name, value, message] of [
-        ["WORKER_CONCURRENCY", "abc", /WORKER_CONCURRENCY.*Expected an integer value but received \\?"abc/],
-        ["LEASE_MS", "10", /LEASE_MS.*must be an integer >= 300/],
-        ["POLL_INTERVAL_MS", "-5", /POLL_INTERVAL_MS.*must be a positive integer/],
-        ["DATABASE_PORT", "99999", /DATABASE_PORT/],
-        ["LOG_LEVEL", "loud", /LOG_LEVEL.*Expected a log level but received \\?"loud/]
-      ] as const) {
+      for (
+        const [name, value, message] of [
+          ["WORKER_CONCURRENCY", "abc", /WORKER_CONCURRENCY.*Expected an integer value but received \\?"abc/],
+          ["LEASE_MS", "10", /LEASE_MS.*must be an integer >= 300/],
+          ["POLL_INTERVAL_MS", "-5", /POLL_INTERVAL_MS.*must be a positive integer/],
+          ["DATABASE_PORT", "99999", /DATABASE_PORT/],
+          ["LOG_LEVEL", "loud", /LOG_LEVEL.*Expected a log level but received \\?"loud/]
+        ] as const
+      ) {
         const w = spawnWorker({ [name]: value, DATABASE_URL: "postgres://nobody@127.0.0.1:1/none" }, entries.main)
         const code = yield* Effect.promise(() => w.exited)
         expect(code).toBe(1)
@@ -237,19 +254,25 @@ layer(Database, { excludeTestServices: true })("worker processes", (it) => {
       }
     }), 60_000)
 
-  it.effect("with Postgres down it retries for STARTUP_TIMEOUT_MS, then exits non-zero without leaking the password", () =>
-    Effect.gen(function*() {
-      const port = yield* Effect.promise(() => freePort())
-      const started = Date.now()
-      const w = spawnWorker(
-        { DATABASE_URL: `postgres://ecommerce:s3cret-pw@127.0.0.1:${port}/ecommerce`, STARTUP_TIMEOUT_MS: "2000" },
-        entries.main
-      )
-      expect(yield* Effect.promise(() => w.exited)).toBe(1)
-      expect(Date.now() - started).toBeGreaterThanOrEqual(2_000)
-      expect(w.output()).toMatch(
-        new RegExp(`cannot start: Postgres at 127\\.0\\.0\\.1:${port}/ecommerce is unreachable after 2000 ms \\(STARTUP_TIMEOUT_MS\\): connect ECONNREFUSED`)
-      )
-      expect(w.output()).not.toContain("s3cret-pw")
-    }), 60_000)
+  it.effect(
+    "with Postgres down it retries for STARTUP_TIMEOUT_MS, then exits non-zero without leaking the password",
+    () =>
+      Effect.gen(function*() {
+        const port = yield* Effect.promise(() => freePort())
+        const started = Date.now()
+        const w = spawnWorker(
+          { DATABASE_URL: `postgres://ecommerce:s3cret-pw@127.0.0.1:${port}/ecommerce`, STARTUP_TIMEOUT_MS: "2000" },
+          entries.main
+        )
+        expect(yield* Effect.promise(() => w.exited)).toBe(1)
+        expect(Date.now() - started).toBeGreaterThanOrEqual(2_000)
+        expect(w.output()).toMatch(
+          new RegExp(
+            `cannot start: Postgres at 127\\.0\\.0\\.1:${port}/ecommerce is unreachable after 2000 ms \\(STARTUP_TIMEOUT_MS\\): connect ECONNREFUSED`
+          )
+        )
+        expect(w.output()).not.toContain("s3cret-pw")
+      }),
+    60_000
+  )
 })

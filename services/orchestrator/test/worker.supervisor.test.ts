@@ -49,7 +49,10 @@ describe("worker loop supervision", () => {
       const deaths = lines.filter((l) => l.level === "ERROR" && l.message.startsWith("loop fetcher died"))
       expect(deaths).toHaveLength(6)
       expect(deaths[0]!.cause).toContain("boom 1")
-      expect(lines.at(-1)).toMatchObject({ level: "ERROR", message: "loop fetcher keeps dying; giving up on this replica" })
+      expect(lines.at(-1)).toMatchObject({
+        level: "ERROR",
+        message: "loop fetcher keeps dying; giving up on this replica"
+      })
     }))
 
   it.effect("a loop that returns counts as dead; a loop that is interrupted (shutdown) does not", () =>
@@ -67,7 +70,9 @@ describe("worker loop supervision", () => {
       yield* TestClock.adjust("10 seconds")
       expect(runs).toBeGreaterThan(1)
 
-      const forever = yield* Effect.fork(supervisor.supervise("poller", Effect.never).pipe(Effect.provide(capture(lines))))
+      const forever = yield* Effect.fork(
+        supervisor.supervise("poller", Effect.never).pipe(Effect.provide(capture(lines)))
+      )
       yield* TestClock.adjust("1 millis")
       yield* Fiber.interrupt(forever)
       expect(lines.some((l) => l.message.includes("poller"))).toBe(false)

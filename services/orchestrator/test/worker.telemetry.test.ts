@@ -1,5 +1,5 @@
-import { SqlClient } from "@effect/sql"
 import { TestDatabase } from "@ecommerce/db/testing"
+import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
 import { Effect, Metric, Option, Schedule, Tracer } from "effect"
 import { afterEach } from "vitest"
@@ -44,7 +44,9 @@ layer(WorkerTestDatabase, { excludeTestServices: true })("worker telemetry", (it
                ('test', 'otel-2', 'FailUntil', '{"attempt": 2}', ${headers}::jsonb),
                ('test', 'otel-3', 'Record', '{}', '{}')
         returning id::text as id, event_id::text as event_id, event_type`
-      yield* sql<{ n: number }>`select count(*)::int as n from outbox where aggregate_id like 'otel-%' and status = 'done'`.pipe(
+      yield* sql<
+        { n: number }
+      >`select count(*)::int as n from outbox where aggregate_id like 'otel-%' and status = 'done'`.pipe(
         Effect.filterOrFail((r) => r[0]!.n === 3),
         Effect.retry(Schedule.spaced("50 millis")),
         Effect.timeout("20 seconds")

@@ -1,5 +1,5 @@
-import { SqlClient } from "@effect/sql"
 import { TestDatabase } from "@ecommerce/db/testing"
+import { SqlClient } from "@effect/sql"
 import { expect, it as plainIt, layer } from "@effect/vitest"
 import { Effect, FastCheck, Schedule } from "effect"
 import pg from "pg"
@@ -27,8 +27,12 @@ const insert = (aggregateId: string, eventType: string, payload: unknown) =>
       returning id::text as id`).pipe(Effect.map((rows) => rows[0]!.id))
 
 const row = (id: string) =>
-  Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql<Row>`select id::text as id, status, attempts, last_error, lease_token::text as lease_token from outbox where id = ${id}`
+  Effect.flatMap(
+    SqlClient.SqlClient,
+    (sql) =>
+      sql<
+        Row
+      >`select id::text as id, status, attempts, last_error, lease_token::text as lease_token from outbox where id = ${id}`
   ).pipe(Effect.map((rows) => rows[0]!))
 
 /** Polls until `predicate` holds for the row, within a generous bound. */
@@ -36,7 +40,10 @@ const rowUntil = (id: string, predicate: (row: Row) => boolean, what: string) =>
   row(id).pipe(
     Effect.filterOrFail(predicate),
     Effect.retry(Schedule.spaced("25 millis")),
-    Effect.timeoutFail({ duration: "20 seconds", onTimeout: () => new Error(`timed out waiting for row ${id}: ${what}`) })
+    Effect.timeoutFail({
+      duration: "20 seconds",
+      onTimeout: () => new Error(`timed out waiting for row ${id}: ${what}`)
+    })
   )
 
 const settled = (row: Row) => row.status === "done" || row.status === "dead"
@@ -53,7 +60,9 @@ layer(WorkerTestDatabase, { excludeTestServices: true })("worker", (it) => {
       expect(final.last_error).toBe("gave up after 3 attempts (MAX_ATTEMPTS=3): downstream said 503")
       expect(final.lease_token).toBeNull()
       const sql = yield* SqlClient.SqlClient
-      const calls = yield* sql<{ attempt: number; at: Date }>`select attempt, at from test_calls where outbox_id = ${id} order by seq`
+      const calls = yield* sql<
+        { attempt: number; at: Date }
+      >`select attempt, at from test_calls where outbox_id = ${id} order by seq`
       expect(calls.map((c) => c.attempt)).toEqual([1, 2, 3])
       // Backoff with equal jitter: the first retry waits at least RETRY_BASE_MS / 2, the second at least RETRY_BASE_MS.
       expect(calls[1]!.at.getTime() - calls[0]!.at.getTime()).toBeGreaterThanOrEqual(50)
@@ -85,7 +94,8 @@ layer(WorkerTestDatabase, { excludeTestServices: true })("worker", (it) => {
       expect(final).toMatchObject({
         status: "dead",
         attempts: 2,
-        last_error: "gave up after 2 attempts (MAX_ATTEMPTS=2): handler did not finish within HANDLER_TIMEOUT_MS (300 ms)"
+        last_error:
+          "gave up after 2 attempts (MAX_ATTEMPTS=2): handler did not finish within HANDLER_TIMEOUT_MS (300 ms)"
       })
       const runs = yield* sql<{ attempt: number }>`select attempt from test_calls where outbox_id = ${id} order by seq`
       expect(runs.map((r) => r.attempt)).toEqual([1, 2])
@@ -258,14 +268,17 @@ layer(WorkerTestDatabase, { excludeTestServices: true })("worker", (it) => {
       expect(claimedByB!.lease_token).not.toBe(claimedByA!.lease_token)
 
       const staleToken = claimedByA!.lease_token
-      expect(yield* a.complete([{ id, leaseToken: staleToken, status: "dead", delayMs: 0, error: "stale" }])).toEqual([])
+      expect(yield* a.complete([{ id, leaseToken: staleToken, status: "dead", delayMs: 0, error: "stale" }])).toEqual(
+        []
+      )
       expect([...(yield* a.extendLeases([{ id, leaseToken: staleToken }]))]).toEqual([])
       expect(yield* a.release([{ id, leaseToken: staleToken }])).toBe(0)
       expect(yield* row(id)).toMatchObject({ status: "processing", lease_token: claimedByB!.lease_token })
 
-      expect(yield* b.complete([{ id, leaseToken: claimedByB!.lease_token, status: "done", delayMs: 0, error: null }])).toEqual([
-        { id, unblocksSuccessor: false }
-      ])
+      expect(yield* b.complete([{ id, leaseToken: claimedByB!.lease_token, status: "done", delayMs: 0, error: null }]))
+        .toEqual([
+          { id, unblocksSuccessor: false }
+        ])
       expect(yield* row(id)).toMatchObject({ status: "done", attempts: 2, lease_token: null })
     }))
 
@@ -312,7 +325,11 @@ layer(WorkerTestDatabase, { excludeTestServices: true })("worker", (it) => {
       expect(yield* rowUntil(asPing, settled, "deep Ping settled")).toMatchObject({ status: "done", attempts: 1 })
       expect(yield* rowUntil(after, settled, "the next row settled")).toMatchObject({ status: "done" })
       // A defect that cannot be printed is still a retryable crash with a reason, not a stalled slot.
-      const defectRow = yield* rowUntil(asDefect, (r) => r.status !== "processing" && r.last_error !== null, "crash recorded")
+      const defectRow = yield* rowUntil(
+        asDefect,
+        (r) => r.status !== "processing" && r.last_error !== null,
+        "crash recorded"
+      )
       expect(defectRow.last_error).toMatch(/handler crashed: a defect that cannot be printed/)
     }).pipe(Effect.scoped))
 
@@ -347,7 +364,11 @@ layer(WorkerTestDatabase, { excludeTestServices: true })("worker", (it) => {
       yield* rowUntil(id, settled, "dead")
       const [{ event_id }] = yield* Effect.flatMap(SqlClient.SqlClient, (sql) =>
         sql<{ event_id: string }>`select event_id::text as event_id from outbox where id = ${id}`)
-      const lines = yield* Effect.sync(() => logs.filter((l) => l.annotations["event_id"] === event_id && l.level === "WARN")).pipe(
+      const lines = yield* Effect.sync(() =>
+        logs.filter((l) =>
+          l.annotations["event_id"] === event_id && l.level === "WARN"
+        )
+      ).pipe(
         Effect.filterOrFail((found) => found.length > 0),
         Effect.retry(Schedule.spaced("20 millis")),
         Effect.timeout("5 seconds")
@@ -402,7 +423,9 @@ layer(WorkerTestDatabase, { excludeTestServices: true })("worker", (it) => {
       const ids = claimed.map((r) => r.id)
       expect(ids).toEqual(expect.arrayContaining(free))
       expect(ids).not.toContain(locked)
-      yield* repo.complete(claimed.map((r) => ({ id: r.id, leaseToken: r.lease_token, status: "done", delayMs: 0, error: null })))
+      yield* repo.complete(
+        claimed.map((r) => ({ id: r.id, leaseToken: r.lease_token, status: "done", delayMs: 0, error: null }))
+      )
     }).pipe(Effect.scoped))
 
   it.effect("registering the replica is retried within STARTUP_TIMEOUT_MS, and its failure names the root cause", () =>
@@ -419,7 +442,9 @@ layer(WorkerTestDatabase, { excludeTestServices: true })("worker", (it) => {
       // The table comes back while the worker is still retrying: it starts.
       yield* Effect.forkScoped(Effect.sleep("700 millis").pipe(Effect.zipRight(restore)))
       yield* startWorker(db, { STARTUP_TIMEOUT_MS: "20000", WORKER_ID: "late-table" })
-      const registered = yield* sql<{ n: number }>`select count(*)::int as n from worker_heartbeats where worker_id = 'late-table'`
+      const registered = yield* sql<
+        { n: number }
+      >`select count(*)::int as n from worker_heartbeats where worker_id = 'late-table'`
       expect(registered[0]!.n).toBe(1)
     }).pipe(Effect.scoped))
 })

@@ -5,12 +5,16 @@ import { SqlClient } from "@effect/sql"
 import { Effect, Layer } from "effect"
 import { Orders } from "./Orders.ts"
 
-const HealthLive = HttpApiBuilder.group(OrdersApi, "health", (handlers) =>
-  handlers.handle("health", () =>
-    Effect.flatMap(SqlClient.SqlClient, (sql) => sql`select 1`).pipe(
-      Effect.orDie,
-      Effect.as(new HealthStatus({ status: "ok", service: "orders" }))
-    )))
+const HealthLive = HttpApiBuilder.group(
+  OrdersApi,
+  "health",
+  (handlers) =>
+    handlers.handle("health", () =>
+      Effect.flatMap(SqlClient.SqlClient, (sql) => sql`select 1`).pipe(
+        Effect.orDie,
+        Effect.as(new HealthStatus({ status: "ok", service: "orders" }))
+      ))
+)
 
 const OrdersLive = HttpApiBuilder.group(OrdersApi, "orders", (handlers) =>
   Effect.gen(function*() {
@@ -19,7 +23,10 @@ const OrdersLive = HttpApiBuilder.group(OrdersApi, "orders", (handlers) =>
       .handle("create", ({ headers, payload }) => orders.create(headers["idempotency-key"], payload))
       .handle("get", ({ path }) => orders.get(path.order_id))
       .handle("confirm", ({ headers, path }) => orders.confirm(headers["idempotency-key"], path.order_id))
-      .handle("cancel", ({ headers, path, payload }) => orders.cancel(headers["idempotency-key"], path.order_id, payload))
+      .handle(
+        "cancel",
+        ({ headers, path, payload }) => orders.cancel(headers["idempotency-key"], path.order_id, payload)
+      )
   }))
 
 /** The orders HttpApi; needs the pool (SqlClient) and the `Authorization` implementation. */

@@ -44,7 +44,8 @@ export class Orders extends Effect.Service<Orders>()("@ecommerce/orders/Orders",
           // The saga gave up on this order and cancelled it before this (late) create arrived.
           return yield* new OrderConflict({
             orderId: request.orderId,
-            message: `order ${request.orderId} was cancelled before it was created (${mark.value}); it cannot be created now`
+            message:
+              `order ${request.orderId} was cancelled before it was created (${mark.value}); it cannot be created now`
           })
         }
         const inserted = yield* repo.insert(request)
@@ -57,9 +58,10 @@ export class Orders extends Effect.Service<Orders>()("@ecommerce/orders/Orders",
       })
 
     const create = (key: string, request: CreateOrder) =>
-      idempotency.run({ key, request: { endpoint: "create", body: request }, success: Order }, createOnce(request)).pipe(
-        Effect.withSpan("Orders.create", { attributes: { orderId: request.orderId } })
-      )
+      idempotency.run({ key, request: { endpoint: "create", body: request }, success: Order }, createOnce(request))
+        .pipe(
+          Effect.withSpan("Orders.create", { attributes: { orderId: request.orderId } })
+        )
 
     const get = (orderId: OrderId) =>
       repo.find(orderId).pipe(
@@ -114,4 +116,3 @@ export class Orders extends Effect.Service<Orders>()("@ecommerce/orders/Orders",
   }),
   dependencies: [OrdersRepo.Default, Idempotency.layer("orders.idempotency_keys")]
 }) {}
-

@@ -19,12 +19,17 @@ export class OrdersRepo extends Effect.Service<OrdersRepo>()("@ecommerce/orders/
 
     /** Inserts unless the order id exists; a concurrent insert of the same id waits for the first. */
     const insert = (order: CreateOrder) =>
-      Effect.flatMap(Schema.encode(Schema.Array(Order.fields.items.value))(order.items), (items) =>
-        sql<{ orderId: string }>`
+      Effect.flatMap(
+        Schema.encode(Schema.Array(Order.fields.items.value))(order.items),
+        (items) =>
+          sql<{ orderId: string }>`
           insert into orders.orders (order_id, customer_id, items, amount, currency)
-          values (${order.orderId}, ${order.customerId}, ${JSON.stringify(items)}::jsonb, ${order.amount}, ${order.currency})
+          values (${order.orderId}, ${order.customerId}, ${
+            JSON.stringify(items)
+          }::jsonb, ${order.amount}, ${order.currency})
           on conflict (order_id) do nothing
-          returning order_id as "orderId"`).pipe(Effect.map((rows) => rows.length === 1), Effect.orDie)
+          returning order_id as "orderId"`
+      ).pipe(Effect.map((rows) => rows.length === 1), Effect.orDie)
 
     const find = SqlSchema.findOne({
       Request: OrderId,

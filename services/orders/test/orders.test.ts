@@ -1,11 +1,21 @@
-import { CancelOrder, CreateOrder, CustomerId, Currency, IdempotencyKey, MinorUnits, OrderId, OrderLine, Sku } from "@ecommerce/contracts"
+import {
+  CancelOrder,
+  CreateOrder,
+  Currency,
+  CustomerId,
+  IdempotencyKey,
+  MinorUnits,
+  OrderId,
+  OrderLine,
+  Sku
+} from "@ecommerce/contracts"
+import { TestDatabaseLive } from "@ecommerce/db/testing"
 import { OrdersClient } from "@ecommerce/http-kit/clients"
 import { serverUrl, testServer, testToken } from "@ecommerce/http-kit/testing"
-import { TestDatabaseLive } from "@ecommerce/db/testing"
-import { expect, layer } from "@effect/vitest"
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
+import { expect, layer } from "@effect/vitest"
 import { Effect, Layer, Redacted } from "effect"
 import { randomUUID } from "node:crypto"
 import { inject } from "vitest"
@@ -38,8 +48,10 @@ const create = (order: CreateOrder, headers = key()) =>
 const confirm = (orderId: OrderId, headers = key()) =>
   Effect.flatMap(OrdersClient, (client) => client.orders.confirm({ path: { order_id: orderId }, headers }))
 const cancel = (orderId: OrderId, reason = "declined", headers = key()) =>
-  Effect.flatMap(OrdersClient, (client) =>
-    client.orders.cancel({ path: { order_id: orderId }, headers, payload: new CancelOrder({ reason }) }))
+  Effect.flatMap(
+    OrdersClient,
+    (client) => client.orders.cancel({ path: { order_id: orderId }, headers, payload: new CancelOrder({ reason }) })
+  )
 const get = (orderId: OrderId) =>
   Effect.flatMap(OrdersClient, (client) => client.orders.get({ path: { order_id: orderId } }))
 
@@ -70,7 +82,10 @@ layer(TestLive, { excludeTestServices: true })("orders over HTTP", (it) => {
       yield* create(order)
       expect((yield* confirm(order.orderId)).status).toBe("CONFIRMED")
       expect((yield* confirm(order.orderId)).status).toBe("CONFIRMED")
-      expect(yield* cancel(order.orderId, "customer asked")).toMatchObject({ status: "CANCELLED", reason: "customer asked" })
+      expect(yield* cancel(order.orderId, "customer asked")).toMatchObject({
+        status: "CANCELLED",
+        reason: "customer asked"
+      })
       // Cancelling again keeps the first reason.
       expect(yield* cancel(order.orderId, "again")).toMatchObject({ status: "CANCELLED", reason: "customer asked" })
     }))
@@ -97,14 +112,21 @@ layer(TestLive, { excludeTestServices: true })("orders over HTTP", (it) => {
     Effect.gen(function*() {
       const order = newOrder()
       const headers = key()
-      expect((yield* Effect.flip(cancel(order.orderId, "the order saga compensated", headers)))._tag).toBe("OrderNotFound")
+      expect((yield* Effect.flip(cancel(order.orderId, "the order saga compensated", headers)))._tag).toBe(
+        "OrderNotFound"
+      )
       // The saga's create, timed out earlier, lands now (under its own key, then under any other).
       const late = yield* Effect.flip(create(order))
-      expect(late).toMatchObject({ _tag: "OrderConflict", message: expect.stringContaining("cancelled before it was created") })
+      expect(late).toMatchObject({
+        _tag: "OrderConflict",
+        message: expect.stringContaining("cancelled before it was created")
+      })
       expect((yield* Effect.flip(create(order)))._tag).toBe("OrderConflict")
       expect((yield* Effect.flip(get(order.orderId)))._tag).toBe("OrderNotFound")
       // The compensation retried with its key, or again with another: still nothing to undo.
-      expect((yield* Effect.flip(cancel(order.orderId, "the order saga compensated", headers)))._tag).toBe("OrderNotFound")
+      expect((yield* Effect.flip(cancel(order.orderId, "the order saga compensated", headers)))._tag).toBe(
+        "OrderNotFound"
+      )
       expect((yield* Effect.flip(cancel(order.orderId)))._tag).toBe("OrderNotFound")
     }))
 
@@ -112,9 +134,16 @@ layer(TestLive, { excludeTestServices: true })("orders over HTTP", (it) => {
     Effect.gen(function*() {
       const orders = Array.from({ length: 20 }, () => newOrder())
       yield* Effect.forEach(orders, (order) =>
-        Effect.all([Effect.either(create(order)), Effect.either(cancel(order.orderId))], { concurrency: 2 }), { concurrency: 5 })
+        Effect.all([Effect.either(create(order)), Effect.either(cancel(order.orderId))], { concurrency: 2 }), {
+        concurrency: 5
+      })
       for (const order of orders) {
-        const status = yield* get(order.orderId).pipe(Effect.map((o) => o.status), Effect.orElseSucceed(() => "absent"))
+        const status = yield* get(order.orderId).pipe(
+          Effect.map((o) =>
+            o.status
+          ),
+          Effect.orElseSucceed(() => "absent")
+        )
         expect(status === "CANCELLED" || status === "absent").toBe(true)
       }
     }))

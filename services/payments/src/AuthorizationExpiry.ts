@@ -26,7 +26,9 @@ export const AuthorizationExpiryLive = Layer.scopedDiscard(
     const ttl = yield* AuthorizationTtl
     const sweep = repo.expireAuthorized(Duration.toMillis(ttl)).pipe(
       Effect.tap((expired) =>
-        expired === 0 ? Effect.void : Effect.logInfo(`voided ${expired} authorizations older than ${Duration.format(ttl)}`)
+        expired === 0
+          ? Effect.void
+          : Effect.logInfo(`voided ${expired} authorizations older than ${Duration.format(ttl)}`)
       ),
       Effect.catchAllCause((cause) => Effect.logWarning("expiring old authorizations failed; will retry", cause)),
       Effect.withSpan("Payments.expireAuthorizations")

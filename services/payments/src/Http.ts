@@ -6,20 +6,26 @@ import { AuthorizationExpiryLive } from "./AuthorizationExpiry.ts"
 import { Payments } from "./Payments.ts"
 import { PaymentsRepo } from "./PaymentsRepo.ts"
 
-const HealthLive = HttpApiBuilder.group(PaymentsApi, "health", (handlers) =>
-  handlers.handle("health", () =>
-    Effect.flatMap(SqlClient.SqlClient, (sql) => sql`select 1`).pipe(
-      Effect.orDie,
-      Effect.as(new HealthStatus({ status: "ok", service: "payments" }))
-    )))
+const HealthLive = HttpApiBuilder.group(
+  PaymentsApi,
+  "health",
+  (handlers) =>
+    handlers.handle("health", () =>
+      Effect.flatMap(SqlClient.SqlClient, (sql) => sql`select 1`).pipe(
+        Effect.orDie,
+        Effect.as(new HealthStatus({ status: "ok", service: "payments" }))
+      ))
+)
 
 const PaymentsLive = HttpApiBuilder.group(PaymentsApi, "payments", (handlers) =>
   Effect.gen(function*() {
     const payments = yield* Payments
     return handlers
       .handle("authorize", ({ headers, payload }) => payments.authorize(headers["idempotency-key"], payload))
-      .handle("capture", ({ headers, path, payload }) => payments.capture(headers["idempotency-key"], path.authorization_id, payload))
-      .handle("void", ({ headers, path }) => payments.void(headers["idempotency-key"], path.authorization_id))
+      .handle("capture", ({ headers, path, payload }) =>
+        payments.capture(headers["idempotency-key"], path.authorization_id, payload))
+      .handle("void", ({ headers, path }) =>
+        payments.void(headers["idempotency-key"], path.authorization_id))
       .handle("refund", ({ headers, path }) => payments.refund(headers["idempotency-key"], path.authorization_id))
       .handle("get", ({ path }) => payments.get(path.authorization_id))
       .handle("getByOrder", ({ path }) => payments.getByOrder(path.order_id))

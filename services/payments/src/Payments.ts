@@ -9,8 +9,8 @@ import {
   type OrderId,
   Payment,
   PaymentDeclined,
-  type PaymentStatus,
   PaymentStateConflict,
+  type PaymentStatus,
   TestCards
 } from "@ecommerce/contracts"
 import { Idempotency } from "@ecommerce/http-kit"
@@ -98,12 +98,13 @@ export class Payments extends Effect.Service<Payments>()("@ecommerce/payments/Pa
         return yield* settle(action, yield* find(authorizationId))
       })
 
-    const act = <E>(action: Action, apply: typeof repo.capture, precheck: (row: PaymentRow) => Effect.Effect<void, E>) =>
-    (key: string, authorizationId: AuthorizationId) =>
-      idempotency.run(
-        { key, request: { endpoint: action, authorizationId }, success: Payment },
-        transition(action, authorizationId, apply, precheck)
-      ).pipe(Effect.withSpan(`Payments.${action}`, { attributes: { authorizationId } }))
+    const act =
+      <E>(action: Action, apply: typeof repo.capture, precheck: (row: PaymentRow) => Effect.Effect<void, E>) =>
+      (key: string, authorizationId: AuthorizationId) =>
+        idempotency.run(
+          { key, request: { endpoint: action, authorizationId }, success: Payment },
+          transition(action, authorizationId, apply, precheck)
+        ).pipe(Effect.withSpan(`Payments.${action}`, { attributes: { authorizationId } }))
 
     const captureDecision = (row: PaymentRow) =>
       row.cardToken === TestCards.captureDeclined

@@ -4,17 +4,23 @@
  * (AuthorizationMismatch), so none of them ends CONFIRMED with money it did not authorize. (The
  * saga's own checks of such events come on top; this shows the payments side holds on its own.)
  */
+import { Authorize, CardToken, Currency, IdempotencyKey, MinorUnits, OrderId, TestCards } from "@ecommerce/contracts"
 import { rolePassword, withCredentials } from "@ecommerce/db"
 import { TestDatabase } from "@ecommerce/db/testing"
 import { PaymentsClient } from "@ecommerce/http-kit/clients"
-import { Authorize, CardToken, Currency, IdempotencyKey, MinorUnits, OrderId, TestCards } from "@ecommerce/contracts"
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { randomUUID } from "node:crypto"
 import pg from "pg"
 import { inject } from "vitest"
-import { awaitStatus, checkoutOf, effectsOf, placeOrder, SystemLive } from "../../orchestrator/test/saga-fixtures/system.ts"
+import {
+  awaitStatus,
+  checkoutOf,
+  effectsOf,
+  placeOrder,
+  SystemLive
+} from "../../orchestrator/test/saga-fixtures/system.ts"
 
 const System = SystemLive({
   adminUrl: inject("adminUrl"),
@@ -85,8 +91,8 @@ const forgeEvent = (eventType: string, aggregateId: string, payload: unknown) =>
 const paymentOf = (authorizationId: string) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
     sql<{ status: string; orderId: string }>`
-      select status, order_id::text as "orderId" from payments.authorizations where authorization_id = ${authorizationId}`
-  ).pipe(Effect.map((rows) => rows[0]!))
+      select status, order_id::text as "orderId" from payments.authorizations where authorization_id = ${authorizationId}`)
+    .pipe(Effect.map((rows) => rows[0]!))
 
 layer(System, { excludeTestServices: true })("forged OrderPlaced events", (it) => {
   const mismatches = [
@@ -105,21 +111,25 @@ layer(System, { excludeTestServices: true })("forged OrderPlaced events", (it) =
       }), 90_000)
   }
 
-  it.effect("an order pointing at another order's captured authorization is not confirmed; that payment is untouched", () =>
-    Effect.gen(function*() {
-      const sql = yield* SqlClient.SqlClient
-      const honest = yield* placeOrder(checkoutOf({ skus: [["MUG-BLUE", 2]] }))
-      expect((yield* awaitStatus(honest)).status).toBe("CONFIRMED")
-      const [ledger] = yield* sql<{ authorizationId: string }>`
+  it.effect(
+    "an order pointing at another order's captured authorization is not confirmed; that payment is untouched",
+    () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const honest = yield* placeOrder(checkoutOf({ skus: [["MUG-BLUE", 2]] }))
+        expect((yield* awaitStatus(honest)).status).toBe("CONFIRMED")
+        const [ledger] = yield* sql<{ authorizationId: string }>`
         select authorization_id::text as "authorizationId" from order_ledger where order_id = ${honest}`
-      const forged = randomUUID()
-      yield* forge({ orderId: forged, amount: 1798, currency: "EUR", authorizationId: ledger!.authorizationId })
-      const settled = yield* awaitStatus(forged)
-      expect(settled.status).not.toBe("CONFIRMED")
-      expect(settled.reason).toBeTruthy()
-      expect(yield* paymentOf(ledger!.authorizationId)).toEqual({ status: "CAPTURED", orderId: honest })
-      expect((yield* effectsOf(honest)).payment).toBe("CAPTURED")
-    }), 90_000)
+        const forged = randomUUID()
+        yield* forge({ orderId: forged, amount: 1798, currency: "EUR", authorizationId: ledger!.authorizationId })
+        const settled = yield* awaitStatus(forged)
+        expect(settled.status).not.toBe("CONFIRMED")
+        expect(settled.reason).toBeTruthy()
+        expect(yield* paymentOf(ledger!.authorizationId)).toEqual({ status: "CAPTURED", orderId: honest })
+        expect((yield* effectsOf(honest)).payment).toBe("CAPTURED")
+      }),
+    90_000
+  )
 
   it.effect("an order pointing at another order's open hold does not void that hold", () =>
     Effect.gen(function*() {
@@ -133,33 +143,37 @@ layer(System, { excludeTestServices: true })("forged OrderPlaced events", (it) =
       expect(yield* paymentOf(payment.authorizationId)).toEqual({ status: "AUTHORIZED", orderId: payment.orderId })
     }), 90_000)
 
-  it.effect("a cancellation of one's own order naming another order's authorization refunds nothing of that order", () =>
-    Effect.gen(function*() {
-      const sql = yield* SqlClient.SqlClient
-      const own = yield* placeOrder(checkoutOf({ skus: [["MUG-BLUE", 1]] }))
-      const other = yield* placeOrder(checkoutOf({ skus: [["MUG-BLUE", 1]] }))
-      expect((yield* awaitStatus(own)).status).toBe("CONFIRMED")
-      expect((yield* awaitStatus(other)).status).toBe("CONFIRMED")
-      const [ledger] = yield* sql<{ authorizationId: string; customerId: string; items: unknown; amount: string }>`
+  it.effect(
+    "a cancellation of one's own order naming another order's authorization refunds nothing of that order",
+    () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const own = yield* placeOrder(checkoutOf({ skus: [["MUG-BLUE", 1]] }))
+        const other = yield* placeOrder(checkoutOf({ skus: [["MUG-BLUE", 1]] }))
+        expect((yield* awaitStatus(own)).status).toBe("CONFIRMED")
+        expect((yield* awaitStatus(other)).status).toBe("CONFIRMED")
+        const [ledger] = yield* sql<{ authorizationId: string; customerId: string; items: unknown; amount: string }>`
         select authorization_id::text as "authorizationId", customer_id as "customerId", items, amount::text as amount
         from order_ledger where order_id = ${own}`
-      const [victim] = yield* sql<{ authorizationId: string }>`
+        const [victim] = yield* sql<{ authorizationId: string }>`
         select authorization_id::text as "authorizationId" from order_ledger where order_id = ${other}`
-      yield* forgeEvent("OrderCancellationRequested", own, {
-        orderId: own,
-        customerId: ledger!.customerId,
-        items: ledger!.items,
-        amount: Number(ledger!.amount),
-        currency: "EUR",
-        authorizationId: victim!.authorizationId,
-        reason: "forged"
-      })
-      const settled = yield* awaitStatus(own, ["CONFIRMED"])
-      expect(settled.reason).toBeTruthy()
-      expect(yield* paymentOf(victim!.authorizationId)).toEqual({ status: "CAPTURED", orderId: other })
-      expect((yield* effectsOf(other)).payment).toBe("CAPTURED")
-      // Nothing of the forger's own order was undone without its refund.
-      expect(settled.status).toBe("NEEDS_ATTENTION")
-      expect(yield* effectsOf(own)).toMatchObject({ order: "CONFIRMED", payment: "CAPTURED" })
-    }), 120_000)
+        yield* forgeEvent("OrderCancellationRequested", own, {
+          orderId: own,
+          customerId: ledger!.customerId,
+          items: ledger!.items,
+          amount: Number(ledger!.amount),
+          currency: "EUR",
+          authorizationId: victim!.authorizationId,
+          reason: "forged"
+        })
+        const settled = yield* awaitStatus(own, ["CONFIRMED"])
+        expect(settled.reason).toBeTruthy()
+        expect(yield* paymentOf(victim!.authorizationId)).toEqual({ status: "CAPTURED", orderId: other })
+        expect((yield* effectsOf(other)).payment).toBe("CAPTURED")
+        // Nothing of the forger's own order was undone without its refund.
+        expect(settled.status).toBe("NEEDS_ATTENTION")
+        expect(yield* effectsOf(own)).toMatchObject({ order: "CONFIRMED", payment: "CAPTURED" })
+      }),
+    120_000
+  )
 })

@@ -10,13 +10,13 @@ import {
   type Payment,
   TestCards
 } from "@ecommerce/contracts"
+import { TestDatabaseLive } from "@ecommerce/db/testing"
 import { PaymentsClient } from "@ecommerce/http-kit/clients"
 import { serverUrl, testServer, testToken } from "@ecommerce/http-kit/testing"
-import { TestDatabaseLive } from "@ecommerce/db/testing"
-import { expect, layer } from "@effect/vitest"
 import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { SqlClient } from "@effect/sql"
+import { expect, layer } from "@effect/vitest"
 import { ConfigProvider, Effect, Layer, Redacted, Schedule } from "effect"
 import { randomUUID } from "node:crypto"
 import { inject } from "vitest"
@@ -36,7 +36,12 @@ const TestLive = Layer.unwrapEffect(
 const key = () => ({ "idempotency-key": IdempotencyKey.make(randomUUID()) })
 
 const terms = (card: string = TestCards.approved, orderId = OrderId.make(randomUUID())) =>
-  new Authorize({ orderId, amount: MinorUnits.make(2500), currency: Currency.make("EUR"), cardToken: CardToken.make(card) })
+  new Authorize({
+    orderId,
+    amount: MinorUnits.make(2500),
+    currency: Currency.make("EUR"),
+    cardToken: CardToken.make(card)
+  })
 
 const authorize = (request: Authorize, headers = key()) =>
   Effect.flatMap(PaymentsClient, (client) => client.payments.authorize({ headers, payload: request }))
@@ -50,7 +55,12 @@ const capture = (
     client.payments.capture({
       path: { authorization_id: payment.authorizationId },
       headers,
-      payload: new CaptureTerms({ orderId: payment.orderId, amount: payment.amount, currency: payment.currency, ...terms })
+      payload: new CaptureTerms({
+        orderId: payment.orderId,
+        amount: payment.amount,
+        currency: payment.currency,
+        ...terms
+      })
     }))
 const voidIt = (id: AuthorizationId, headers = key()) =>
   Effect.flatMap(PaymentsClient, (client) => client.payments.void({ path: { authorization_id: id }, headers }))
@@ -166,7 +176,11 @@ layer(TestLive, { excludeTestServices: true })("payments over HTTP", (it) => {
           const action = i % 2 === 0 ? "capture" : "void"
           const wins = (action === "capture") === (final === "CAPTURED")
           if (wins) expect(outcome._tag === "Right" && outcome.right.status).toBe(final)
-          else expect(outcome._tag === "Left" && outcome.left).toMatchObject({ _tag: "PaymentStateConflict", status: final, action })
+          else {expect(outcome._tag === "Left" && outcome.left).toMatchObject({
+              _tag: "PaymentStateConflict",
+              status: final,
+              action
+            })}
         })
       }
     }))
@@ -205,35 +219,42 @@ layer(TestLive, { excludeTestServices: true })("payments over HTTP", (it) => {
       expect(none._tag).toBe("OrderAuthorizationNotFound")
     }))
 
-  it.scoped("holds older than AUTHORIZATION_TTL are voided as expired; captured ones are left alone", () =>
-    Effect.gen(function*() {
-      const sql = yield* SqlClient.SqlClient
-      const short = testServer({
-        api: PaymentsApiLive.pipe(Layer.provide(Layer.setConfigProvider(ConfigProvider.fromJson({ AUTHORIZATION_TTL: "2 seconds" })))),
-        role: "payments"
-      })
-      const context = yield* Layer.buildWithScope(
-        Layer.unwrapEffect(Effect.map(serverUrl, (baseUrl) => PaymentsClient.layer({ baseUrl, token: testToken }))).pipe(
-          Layer.provide(short)
-        ),
-        yield* Effect.scope
-      )
-      const scoped = <A, E>(effect: Effect.Effect<A, E, PaymentsClient>) => Effect.provide(effect, context)
-      const open = yield* scoped(authorize(terms()))
-      const captured = yield* scoped(authorize(terms()))
-      yield* scoped(capture(captured))
-      const statusOf = (id: AuthorizationId) =>
-        sql<{ status: string; voidReason: string | null }>`
+  it.scoped(
+    "holds older than AUTHORIZATION_TTL are voided as expired; captured ones are left alone",
+    () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const short = testServer({
+          api: PaymentsApiLive.pipe(
+            Layer.provide(Layer.setConfigProvider(ConfigProvider.fromJson({ AUTHORIZATION_TTL: "2 seconds" })))
+          ),
+          role: "payments"
+        })
+        const context = yield* Layer.buildWithScope(
+          Layer.unwrapEffect(Effect.map(serverUrl, (baseUrl) => PaymentsClient.layer({ baseUrl, token: testToken })))
+            .pipe(
+              Layer.provide(short)
+            ),
+          yield* Effect.scope
+        )
+        const scoped = <A, E>(effect: Effect.Effect<A, E, PaymentsClient>) => Effect.provide(effect, context)
+        const open = yield* scoped(authorize(terms()))
+        const captured = yield* scoped(authorize(terms()))
+        yield* scoped(capture(captured))
+        const statusOf = (id: AuthorizationId) =>
+          sql<{ status: string; voidReason: string | null }>`
           select status, void_reason as "voidReason" from payments.authorizations where authorization_id = ${id}`
-      yield* statusOf(open.authorizationId).pipe(
-        Effect.filterOrFail((rows) => rows[0]?.status === "VOIDED"),
-        Effect.retry(Schedule.spaced("200 millis").pipe(Schedule.upTo("30 seconds")))
-      )
-      expect(yield* statusOf(open.authorizationId)).toEqual([{ status: "VOIDED", voidReason: "expired" }])
-      expect(yield* statusOf(captured.authorizationId)).toEqual([{ status: "CAPTURED", voidReason: null }])
-      const late = yield* Effect.flip(scoped(capture(open)))
-      expect(late).toMatchObject({ _tag: "PaymentStateConflict", status: "VOIDED" })
-    }), 60_000)
+        yield* statusOf(open.authorizationId).pipe(
+          Effect.filterOrFail((rows) => rows[0]?.status === "VOIDED"),
+          Effect.retry(Schedule.spaced("200 millis").pipe(Schedule.upTo("30 seconds")))
+        )
+        expect(yield* statusOf(open.authorizationId)).toEqual([{ status: "VOIDED", voidReason: "expired" }])
+        expect(yield* statusOf(captured.authorizationId)).toEqual([{ status: "CAPTURED", voidReason: null }])
+        const late = yield* Effect.flip(scoped(capture(open)))
+        expect(late).toMatchObject({ _tag: "PaymentStateConflict", status: "VOIDED" })
+      }),
+    60_000
+  )
 
   it.effect("401 without or with a wrong token; 400 naming the field", () =>
     Effect.gen(function*() {

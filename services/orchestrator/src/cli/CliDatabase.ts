@@ -1,6 +1,6 @@
 import { DatabaseConfig, describeTarget } from "@ecommerce/db"
-import type { SqlError } from "@effect/sql/SqlError"
 import * as PgClient from "@effect/sql-pg/PgClient"
+import type { SqlError } from "@effect/sql/SqlError"
 import { Config, Data, Duration, Effect, Layer, Option, Redacted } from "effect"
 
 /** The port `npm start` gives its embedded Postgres (EMBEDDED_PG_PORT there too). */
@@ -31,11 +31,19 @@ export const CliDatabase = Layer.unwrapEffect(
     const embedded = Option.isNone(db.url) && !useParts
     const url = embedded ? Option.some(Redacted.make(embeddedUrl(yield* EmbeddedPort))) : db.url
     const target = describeTarget({ ...db, url })
-    const hint = embedded ? " (no DATABASE_URL or DATABASE_* set, so this is npm start's embedded Postgres: is it running?)" : ""
+    const hint = embedded
+      ? " (no DATABASE_URL or DATABASE_* set, so this is npm start's embedded Postgres: is it running?)"
+      : ""
     return PgClient.layer({
       ...Option.match(url, {
         onSome: (url) => ({ url }),
-        onNone: () => ({ host: db.host, port: db.port, database: db.database, username: db.username, password: db.password })
+        onNone: () => ({
+          host: db.host,
+          port: db.port,
+          database: db.database,
+          username: db.username,
+          password: db.password
+        })
       }),
       applicationName: "orchestrator-cli",
       maxConnections: 2,

@@ -17,7 +17,11 @@ const duration = (name: string) =>
     Options.mapEffect((text) => {
       const ms = parseDuration(text)
       return ms === undefined
-        ? Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--${name}: "${text}" is not a duration (e.g. 500ms, 30s, 15m, 2h, 7d)`)))
+        ? Effect.fail(
+          ValidationError.invalidValue(
+            HelpDoc.p(`--${name}: "${text}" is not a duration (e.g. 500ms, 30s, 15m, 2h, 7d)`)
+          )
+        )
         : Effect.succeed(ms)
     })
   )
@@ -25,15 +29,20 @@ const duration = (name: string) =>
 const positive = (name: string, fallback: number) =>
   Options.integer(name).pipe(
     Options.mapEffect((n) =>
-      n > 0 ? Effect.succeed(n) : Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--${name} must be a positive integer`)))
+      n > 0
+        ? Effect.succeed(n)
+        : Effect.fail(ValidationError.invalidValue(HelpDoc.p(`--${name} must be a positive integer`)))
     ),
     Options.withDefault(fallback)
   )
 
 const SagaStates = ["running", "compensating", "completed", "compensated", "needs_attention", "resolved"] as const
 
-const run = Command.make("run", {}, () =>
-  Effect.flatMap(Effect.promise(() => import("../Daemon.ts")), ({ daemon }) => daemon)).pipe(
+const run = Command.make(
+  "run",
+  {},
+  () => Effect.flatMap(Effect.promise(() => import("../Daemon.ts")), ({ daemon }) => daemon)
+).pipe(
   Command.withDescription("run one orchestrator replica until SIGINT/SIGTERM (what `npm run worker` runs)")
 )
 
@@ -64,7 +73,16 @@ const status = Command.make("status", { json }, ({ json }) =>
         `replicas (${d.replicas.filter((r) => r.alive).length} alive)`,
         table(
           ["worker", "host", "pid", "slots", "last seen", "alive"],
-          d.replicas.map((r) => [r.worker_id, r.host, r.pid, r.concurrency, `${formatMs(r.last_seen_ms_ago)} ago`, r.alive ? "yes" : "NO"]),
+          d.replicas.map((
+            r
+          ) => [
+            r.worker_id,
+            r.host,
+            r.pid,
+            r.concurrency,
+            `${formatMs(r.last_seen_ms_ago)} ago`,
+            r.alive ? "yes" : "NO"
+          ]),
           "  (no replica registered: is a worker running?)"
         ),
         "",
@@ -92,7 +110,18 @@ const sagasList = Command.make("list", {
     yield* emit(o.json, rows, (rows) =>
       table(
         ["saga", "type", "order", "state", "step", "created", "took", "error"],
-        rows.map((r) => [r.id, r.saga_type, r.order_id, r.state, r.current_step, r.created_at, formatMs(r.duration_ms), errorText(r.error)])
+        rows.map((
+          r
+        ) => [
+          r.id,
+          r.saga_type,
+          r.order_id,
+          r.state,
+          r.current_step,
+          r.created_at,
+          formatMs(r.duration_ms),
+          errorText(r.error)
+        ])
       ))
   })).pipe(Command.withDescription("recent sagas, newest first"), Command.provide(CliDatabase))
 
@@ -100,38 +129,49 @@ const sagas = Command.make("sagas").pipe(Command.withSubcommands([sagasList]), C
 
 const idArg = (what: string) => Args.text({ name: "id" }).pipe(Args.withDescription(what))
 
-const sagaShow = Command.make("show", { json, id: idArg("a saga id or an order id") }, ({ id, json }) =>
-  Effect.gen(function*() {
-    const found = yield* Q.sagasOf(id)
-    const ledger = yield* Q.ledgerOf(found[0]?.order_id ?? id)
-    if (found.length === 0 && ledger === null) return yield* new NotFound({ message: `no saga or order ${id}` })
-    const sagas = yield* Effect.forEach(found, (saga) =>
-      Effect.all({ steps: Q.stepsOf(saga.id), actions: Q.actionsOf(saga.id) }).pipe(
-        Effect.map(({ actions, steps }) => ({
-          ...saga,
-          steps: steps.map((s) => ({ ...s, idempotency_key: `${saga.id}:${s.step}:${s.phase}` })),
-          operator_actions: actions
-        }))
-      ))
-    const events = yield* Q.eventsOf(found[0]?.order_id ?? id)
-    const data = { order_id: found[0]?.order_id ?? id, ledger, sagas, events }
-    yield* emit(json, data, showText)
-  })).pipe(Command.withDescription("a saga's timeline: steps, compensations, attempts, errors, ledger"), Command.provide(CliDatabase))
+const sagaShow = Command.make(
+  "show",
+  { json, id: idArg("a saga id or an order id") },
+  ({ id, json }) =>
+    Effect.gen(function*() {
+      const found = yield* Q.sagasOf(id)
+      const ledger = yield* Q.ledgerOf(found[0]?.order_id ?? id)
+      if (found.length === 0 && ledger === null) return yield* new NotFound({ message: `no saga or order ${id}` })
+      const sagas = yield* Effect.forEach(found, (saga) =>
+        Effect.all({ steps: Q.stepsOf(saga.id), actions: Q.actionsOf(saga.id) }).pipe(
+          Effect.map(({ actions, steps }) => ({
+            ...saga,
+            steps: steps.map((s) => ({ ...s, idempotency_key: `${saga.id}:${s.step}:${s.phase}` })),
+            operator_actions: actions
+          }))
+        ))
+      const events = yield* Q.eventsOf(found[0]?.order_id ?? id)
+      const data = { order_id: found[0]?.order_id ?? id, ledger, sagas, events }
+      yield* emit(json, data, showText)
+    })
+).pipe(
+  Command.withDescription("a saga's timeline: steps, compensations, attempts, errors, ledger"),
+  Command.provide(CliDatabase)
+)
 
 type Shown = {
   readonly order_id: string
   readonly ledger: Q.LedgerRow | null
-  readonly sagas: ReadonlyArray<Q.SagaRow & {
-    readonly steps: ReadonlyArray<Q.StepRow & { readonly idempotency_key: string }>
-    readonly operator_actions: ReadonlyArray<Q.ActionRow>
-  }>
+  readonly sagas: ReadonlyArray<
+    Q.SagaRow & {
+      readonly steps: ReadonlyArray<Q.StepRow & { readonly idempotency_key: string }>
+      readonly operator_actions: ReadonlyArray<Q.ActionRow>
+    }
+  >
   readonly events: ReadonlyArray<Q.OutboxRow>
 }
 
 const showText = (d: Shown): string =>
   [
     `order ${d.order_id}: ledger ${
-      d.ledger === null ? "(no ledger row)" : `${d.ledger.status} ${d.ledger.amount} ${d.ledger.currency}${d.ledger.reason ? ` — ${d.ledger.reason}` : ""}`
+      d.ledger === null
+        ? "(no ledger row)"
+        : `${d.ledger.status} ${d.ledger.amount} ${d.ledger.currency}${d.ledger.reason ? ` — ${d.ledger.reason}` : ""}`
     }`,
     ...d.sagas.flatMap((s) => [
       "",
@@ -169,9 +209,15 @@ export class NotFound extends Data.TaggedError("NotFound")<{ readonly message: s
 /** Arguments that parse but do not make sense together. Exit code 2, with the usage. */
 export class BadArguments extends Data.TaggedError("BadArguments")<{ readonly message: string }> {}
 
-const sagaRetry = Command.make("retry", { id: idArg("a needs_attention saga's id (or its order's id)") }, ({ id }) =>
-  Effect.flatMap(retrySaga(id), (r) =>
-    Console.log(`saga ${r.sagaId} resumes ${r.state}; its event ${r.eventId} is queued and the workers were notified`))).pipe(
+const sagaRetry = Command.make(
+  "retry",
+  { id: idArg("a needs_attention saga's id (or its order's id)") },
+  ({ id }) =>
+    Effect.flatMap(retrySaga(id), (r) =>
+      Console.log(
+        `saga ${r.sagaId} resumes ${r.state}; its event ${r.eventId} is queued and the workers were notified`
+      ))
+).pipe(
   Command.withDescription("resume a needs_attention saga where it stopped"),
   Command.provide(CliDatabase)
 )
@@ -185,23 +231,27 @@ const sagaResolve = Command.make("resolve", {
     const resolved = yield* resolveSaga(id, note)
     yield* Console.log(`saga ${resolved.sagaId} resolved; note kept`)
   })).pipe(
-  Command.withDescription("mark a needs_attention saga as handled by an operator"),
-  Command.provide(CliDatabase)
-)
+    Command.withDescription("mark a needs_attention saga as handled by an operator"),
+    Command.provide(CliDatabase)
+  )
 
 const saga = Command.make("saga").pipe(
   Command.withSubcommands([sagaShow, sagaRetry, sagaResolve]),
   Command.withDescription("inspect and act on one saga")
 )
 
-const outboxDead = Command.make("dead", { json, limit: positive("limit", 50) }, ({ json, limit }) =>
-  Effect.flatMap(Q.deadEvents(limit), (rows) =>
-    emit(json, rows, (rows) =>
-      table(
-        ["outbox id", "event id", "type", "aggregate", "attempts", "created", "error"],
-        rows.map((r) => [r.id, r.event_id, r.event_type, r.aggregate_id, r.attempts, r.created_at, r.last_error]),
-        "no dead events"
-      )))).pipe(Command.withDescription("dead-lettered events, oldest first"), Command.provide(CliDatabase))
+const outboxDead = Command.make(
+  "dead",
+  { json, limit: positive("limit", 50) },
+  ({ json, limit }) =>
+    Effect.flatMap(Q.deadEvents(limit), (rows) =>
+      emit(json, rows, (rows) =>
+        table(
+          ["outbox id", "event id", "type", "aggregate", "attempts", "created", "error"],
+          rows.map((r) => [r.id, r.event_id, r.event_type, r.aggregate_id, r.attempts, r.created_at, r.last_error]),
+          "no dead events"
+        )))
+).pipe(Command.withDescription("dead-lettered events, oldest first"), Command.provide(CliDatabase))
 
 const outboxReplay = Command.make("replay", {
   id: Args.text({ name: "id" }).pipe(Args.withDescription("outbox id or event id of a dead row"), Args.optional),
@@ -210,21 +260,32 @@ const outboxReplay = Command.make("replay", {
   Effect.gen(function*() {
     if (id._tag === "Some" && !allDead) {
       const r = yield* replayEvent(id.value)
-      return yield* Console.log(`replayed ${r.eventType} ${r.outboxId} (${r.aggregateId})${r.also.length ? `; ${r.also.join("; ")}` : ""}`)
+      return yield* Console.log(
+        `replayed ${r.eventType} ${r.outboxId} (${r.aggregateId})${r.also.length ? `; ${r.also.join("; ")}` : ""}`
+      )
     }
     if (id._tag === "Some" || !allDead) {
       return yield* new BadArguments({ message: "outbox replay: give either one outbox id or --all-dead" })
     }
     const { refused, replayed } = yield* replayAllDead
-    yield* Console.log(`replayed ${replayed.length} dead event(s)${refused.length ? `, refused ${refused.length}:` : ""}`)
+    yield* Console.log(
+      `replayed ${replayed.length} dead event(s)${refused.length ? `, refused ${refused.length}:` : ""}`
+    )
     yield* Effect.forEach(refused, (r) => Console.log(`  ${r.outboxId}: ${r.message}`))
   })).pipe(
-  Command.withDescription("put dead events back to pending, with what their work needs"),
-  Command.provide(CliDatabase)
-)
+    Command.withDescription("put dead events back to pending, with what their work needs"),
+    Command.provide(CliDatabase)
+  )
 
-const outboxPrune = Command.make("prune", { olderThan: duration("older-than") }, ({ olderThan }) =>
-  Effect.flatMap(pruneDone(olderThan), (n) => Console.log(`deleted ${n} done row(s) processed more than ${formatMs(olderThan)} ago`))).pipe(
+const outboxPrune = Command.make(
+  "prune",
+  { olderThan: duration("older-than") },
+  ({ olderThan }) =>
+    Effect.flatMap(
+      pruneDone(olderThan),
+      (n) => Console.log(`deleted ${n} done row(s) processed more than ${formatMs(olderThan)} ago`)
+    )
+).pipe(
   Command.withDescription("delete done events processed before the cut-off (dead rows are kept)"),
   Command.provide(CliDatabase)
 )
@@ -234,12 +295,19 @@ const outbox = Command.make("outbox").pipe(
   Command.withDescription("dead letters, replays, pruning")
 )
 
-const pingCommand = Command.make("ping", {
-  json,
-  timeout: duration("timeout").pipe(Options.withDefault(10_000))
-}, ({ json, timeout }) =>
-  Effect.flatMap(ping(timeout), (latencyMs) =>
-    emit(json, { latency_ms: latencyMs }, () => `pong: a worker handled the ping in ${formatMs(latencyMs)}`))).pipe(
+const pingCommand = Command.make(
+  "ping",
+  {
+    json,
+    timeout: duration("timeout").pipe(Options.withDefault(10_000))
+  },
+  ({ json, timeout }) =>
+    Effect.flatMap(
+      ping(timeout),
+      (latencyMs) =>
+        emit(json, { latency_ms: latencyMs }, () => `pong: a worker handled the ping in ${formatMs(latencyMs)}`)
+    )
+).pipe(
   Command.withDescription("send a Ping event through the pipeline; exit 1 if no worker handles it in time"),
   Command.provide(CliDatabase)
 )

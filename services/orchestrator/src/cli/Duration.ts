@@ -1,4 +1,12 @@
-const units: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }
+const units: Record<string, number> = {
+  ms: 1,
+  s: 1_000,
+  m: 60_000,
+  min: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000
+}
 
 /** `500ms`, `30s`, `15m`, `2h`, `7d`, `1w` → milliseconds; anything else → undefined. */
 export const parseDuration = (text: string): number | undefined => {

@@ -83,7 +83,9 @@ const record = (
 ) =>
   sql`
     insert into operator_actions (action, saga_id, outbox_id, note, previous)
-    values (${action}, ${ids.sagaId ?? null}::uuid, ${ids.outboxId ?? null}::bigint, ${note}, ${JSON.stringify(previous)}::jsonb)`
+    values (${action}, ${ids.sagaId ?? null}::uuid, ${ids.outboxId ?? null}::bigint, ${note}, ${
+    JSON.stringify(previous)
+  }::jsonb)`
 
 /** A saga id, or an order id with exactly one saga in `state`. */
 const resolveSagaId = (sql: SqlClient.SqlClient, id: string, state: string) =>
@@ -93,7 +95,9 @@ const resolveSagaId = (sql: SqlClient.SqlClient, id: string, state: string) =>
       select id::text as id from saga_instances
       where id = ${id}::uuid or (aggregate_id = ${id} and state = ${state})`
     if (rows.length > 1) {
-      return yield* new Refused({ message: `order ${id} has ${rows.length} sagas in ${state}; name one by its saga id` })
+      return yield* new Refused({
+        message: `order ${id} has ${rows.length} sagas in ${state}; name one by its saga id`
+      })
     }
     return rows[0]?.id ?? id
   })
@@ -143,7 +147,9 @@ export const resolveSaga = (id: string, note: string) =>
       if (rows.length === 0) {
         const found = yield* sql<{ state: string }>`select state from saga_instances where id = ${sagaId}::uuid`
         return yield* new Refused({
-          message: found[0] === undefined ? `no saga ${sagaId}` : `saga ${sagaId} is ${found[0].state}, not needs_attention`
+          message: found[0] === undefined
+            ? `no saga ${sagaId}`
+            : `saga ${sagaId} is ${found[0].state}, not needs_attention`
         })
       }
       yield* record(sql, "saga_resolve", { sagaId }, note, { state: "needs_attention", error: rows[0]!.error })
@@ -161,12 +167,18 @@ export interface ReplayResult {
 const eventIdOf = (sql: SqlClient.SqlClient, id: string) =>
   Effect.gen(function*() {
     const rows = isUuid(id)
-      ? yield* sql<{ event_id: string; status: string }>`select event_id::text as event_id, status from outbox where event_id = ${id}::uuid`
+      ? yield* sql<
+        { event_id: string; status: string }
+      >`select event_id::text as event_id, status from outbox where event_id = ${id}::uuid`
       : /^\d{1,18}$/.test(id)
-      ? yield* sql<{ event_id: string; status: string }>`select event_id::text as event_id, status from outbox where id = ${id}::bigint`
+      ? yield* sql<
+        { event_id: string; status: string }
+      >`select event_id::text as event_id, status from outbox where id = ${id}::bigint`
       : []
     if (rows[0] === undefined) return yield* new Refused({ message: `no outbox row ${id} (give its id or event_id)` })
-    if (rows[0].status !== "dead") return yield* new Refused({ message: `outbox row ${id} is ${rows[0].status}, not dead` })
+    if (rows[0].status !== "dead") {
+      return yield* new Refused({ message: `outbox row ${id} is ${rows[0].status}, not dead` })
+    }
     return rows[0].event_id
   })
 
@@ -184,7 +196,9 @@ export const replayEvent = (id: string) =>
         select id::text as id, state from saga_instances where trigger_event_id = ${eventId}::uuid for update`
       const saga = sagas[0]
       if (saga?.state === "resolved") {
-        return yield* new Refused({ message: `event ${eventId} belongs to saga ${saga.id}, which an operator resolved` })
+        return yield* new Refused({
+          message: `event ${eventId} belongs to saga ${saga.id}, which an operator resolved`
+        })
       }
       const requeued = yield* requeueEvent(sql, { eventId }, ["dead"])
       const event = requeued[0]
@@ -209,7 +223,12 @@ export const replayEvent = (id: string) =>
       }
       yield* record(sql, "outbox_replay", { sagaId: saga?.id, outboxId: event.id }, null, previous)
       yield* wake(sql)
-      return { outboxId: event.id, eventType: event.event_type, aggregateId: event.aggregate_id, also } satisfies ReplayResult
+      return {
+        outboxId: event.id,
+        eventType: event.event_type,
+        aggregateId: event.aggregate_id,
+        also
+      } satisfies ReplayResult
     })))
 
 /** Every dead row, each in its own transaction, so one refusal does not hold back the rest. */
@@ -278,6 +297,8 @@ export const ping = (timeoutMs: number) =>
           duration: Duration.millis(timeoutMs),
           onTimeout: () => new PingTimeout({ message: `no worker handled the ping within ${timeoutMs} ms` })
         }),
-        Effect.tapError(() => sql`delete from outbox where id = ${row!.id}::bigint and status = 'pending'`.pipe(Effect.ignore))
+        Effect.tapError(() =>
+          sql`delete from outbox where id = ${row!.id}::bigint and status = 'pending'`.pipe(Effect.ignore)
+        )
       )
     }))

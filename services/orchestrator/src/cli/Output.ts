@@ -43,4 +43,3 @@ export const errorText = (error: unknown): string | null =>
     : JSON.stringify(error)
 
 export const stderr = (text: string) => Console.error(text)
-

@@ -150,12 +150,16 @@ const outboxColumns = (sql: SqlClient.SqlClient) =>
       to_json(created_at)#>>'{}' as created_at, to_json(processed_at)#>>'{}' as processed_at`
 
 export const eventsOf = (aggregateId: string) =>
-  Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql<OutboxRow>`select ${outboxColumns(sql)} from outbox where aggregate_id = ${aggregateId} order by id`)
+  Effect.flatMap(
+    SqlClient.SqlClient,
+    (sql) => sql<OutboxRow>`select ${outboxColumns(sql)} from outbox where aggregate_id = ${aggregateId} order by id`
+  )
 
 export const deadEvents = (limit: number) =>
-  Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql<OutboxRow>`select ${outboxColumns(sql)} from outbox where status = 'dead' order by id limit ${limit}`)
+  Effect.flatMap(
+    SqlClient.SqlClient,
+    (sql) => sql<OutboxRow>`select ${outboxColumns(sql)} from outbox where status = 'dead' order by id limit ${limit}`
+  )
 
 export interface ActionRow {
   readonly action: string

@@ -15,5 +15,7 @@ export const retryDelayMs = (attempt: number, baseMs: number, maxMs: number, ran
 /** `retryDelayMs` as a Schedule: recurrence n waits `retryDelayMs(n, baseMs, maxMs, random)`. */
 export const backoff = (baseMs: number, maxMs: number): Schedule.Schedule<number> =>
   Schedule.forever.pipe(
-    Schedule.addDelayEffect((n) => Effect.map(Random.next, (random) => Duration.millis(retryDelayMs(n + 1, baseMs, maxMs, random))))
+    Schedule.addDelayEffect((n) =>
+      Effect.map(Random.next, (random) => Duration.millis(retryDelayMs(n + 1, baseMs, maxMs, random)))
+    )
   )

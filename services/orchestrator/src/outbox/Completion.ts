@@ -62,7 +62,12 @@ export const completionOf = (
   random: number
 ): Completion => {
   const base = { id: row.id, leaseToken: row.lease_token, eventId: row.event_id, eventType: row.event_type }
-  const finished = (status: "done" | "dead", error: string | null): Completion => ({ ...base, status, delayMs: 0, error })
+  const finished = (status: "done" | "dead", error: string | null): Completion => ({
+    ...base,
+    status,
+    delayMs: 0,
+    error
+  })
   const retryOrDead = (message: string): Completion =>
     row.attempts >= policy.maxAttempts
       ? finished("dead", `gave up after ${row.attempts} attempts (MAX_ATTEMPTS=${policy.maxAttempts}): ${message}`)

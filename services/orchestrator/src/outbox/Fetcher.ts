@@ -1,8 +1,8 @@
 import type { SqlError } from "@effect/sql/SqlError"
 import { Clock, Effect, Metric } from "effect"
 import * as Metrics from "./Metrics.ts"
-import type { ClaimedRow, OutboxRepo } from "./OutboxRepo.ts"
 import { errorSummary, makeOutageLog } from "./OutageLog.ts"
+import type { ClaimedRow, OutboxRepo } from "./OutboxRepo.ts"
 import type { RunningSet } from "./RunningSet.ts"
 import { claimFailurePause } from "./Schedules.ts"
 import type { Wakeups } from "./Wakeups.ts"
@@ -22,7 +22,9 @@ export interface FetcherOptions {
 const recordClaim = (rows: ReadonlyArray<ClaimedRow>, now: number) =>
   Effect.suspend(() => {
     const lags = rows.map((row) =>
-      row.created_at instanceof Date ? Metric.update(Metrics.lagFor(row.event_type), now - row.created_at.getTime()) : Effect.void
+      row.created_at instanceof Date
+        ? Metric.update(Metrics.lagFor(row.event_type), now - row.created_at.getTime())
+        : Effect.void
     )
     return Effect.all([Metric.update(Metrics.claimBatchSize, rows.length), ...lags], { discard: true })
   })

@@ -1,8 +1,8 @@
 import { Chunk, Clock, Duration, Effect, FiberSet, Metric, Queue } from "effect"
 import type { Completion } from "./Completion.ts"
 import * as Metrics from "./Metrics.ts"
-import type { CompletionResult, OutboxRepo } from "./OutboxRepo.ts"
 import { errorSummary, makeOutageLog } from "./OutageLog.ts"
+import type { CompletionResult, OutboxRepo } from "./OutboxRepo.ts"
 import { completionWriteRetry } from "./Schedules.ts"
 import type { Wakeups } from "./Wakeups.ts"
 
@@ -54,7 +54,9 @@ export const makeFlusher = (options: {
       }
       if (results.length < batch.length) {
         yield* Effect.logWarning(
-          `${batch.length - results.length} completion(s) rejected: the lease was lost (expired and taken by another worker)`
+          `${
+            batch.length - results.length
+          } completion(s) rejected: the lease was lost (expired and taken by another worker)`
         )
       }
       for (const c of batch) {
@@ -72,7 +74,9 @@ export const makeFlusher = (options: {
 
   const write = (batch: ReadonlyArray<Completion>) =>
     options.repo.complete(batch).pipe(
-      Effect.tapError((error) => outage.failed(`writing ${batch.length} completion(s) failed (${errorSummary(error)}); retrying`)),
+      Effect.tapError((error) =>
+        outage.failed(`writing ${batch.length} completion(s) failed (${errorSummary(error)}); retrying`)
+      ),
       Effect.retry(completionWriteRetry),
       Effect.tap(() => outage.succeeded),
       Effect.flatMap((results) => afterWrite(batch, results))
@@ -80,7 +84,9 @@ export const makeFlusher = (options: {
 
   const loop = Effect.forever(
     Effect.gen(function*() {
-      if (inFlight.length === 0) inFlight = Chunk.toReadonlyArray(yield* Queue.takeBetween(options.completions, 1, 5_000))
+      if (inFlight.length === 0) {
+        inFlight = Chunk.toReadonlyArray(yield* Queue.takeBetween(options.completions, 1, 5_000))
+      }
       yield* write(inFlight)
       inFlight = []
     })

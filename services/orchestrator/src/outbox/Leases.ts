@@ -1,7 +1,7 @@
 import { Clock, Effect, Exit, Fiber } from "effect"
 import { TimedOut } from "./Completion.ts"
-import type { OutboxRepo } from "./OutboxRepo.ts"
 import { errorSummary, makeOutageLog } from "./OutageLog.ts"
+import type { OutboxRepo } from "./OutboxRepo.ts"
 import type { RunningSet } from "./RunningSet.ts"
 import { heartbeatEvery } from "./Schedules.ts"
 import type { Wakeups } from "./Wakeups.ts"
@@ -31,7 +31,9 @@ export const makeLeases = (options: LeasesOptions) => {
   const watchdog = Effect.gen(function*() {
     const now = yield* Clock.currentTimeMillis
     const overdue = running.startedBefore(now - options.handlerTimeoutMs)
-    const timedOut = Exit.fail(new TimedOut(`handler did not finish within HANDLER_TIMEOUT_MS (${options.handlerTimeoutMs} ms)`))
+    const timedOut = Exit.fail(
+      new TimedOut(`handler did not finish within HANDLER_TIMEOUT_MS (${options.handlerTimeoutMs} ms)`)
+    )
     for (const entry of overdue) {
       if (!(yield* running.finish(entry, timedOut))) continue
       if (entry.fiber) yield* Fiber.interruptFork(entry.fiber)

@@ -1,4 +1,4 @@
-import { pgClientOptions, type DatabaseConfig } from "@ecommerce/db"
+import { type DatabaseConfig, pgClientOptions } from "@ecommerce/db"
 import { Data, Deferred, Duration, Effect, Exit, Metric } from "effect"
 import pg from "pg"
 import * as Metrics from "./Metrics.ts"
@@ -54,7 +54,11 @@ const session = (options: ListenerOptions, onConnected: Effect.Effect<void>) =>
       }),
       // Releases run uninterruptibly; `interruptible` lets the time limit apply to a hung socket.
       (client) =>
-        Effect.promise(() => client.end().catch(() => {})).pipe(Effect.interruptible, Effect.timeout("1 second"), Effect.ignore)
+        Effect.promise(() => client.end().catch(() => {})).pipe(
+          Effect.interruptible,
+          Effect.timeout("1 second"),
+          Effect.ignore
+        )
     )
     yield* onConnected
     const probe = Effect.tryPromise({
@@ -68,7 +72,10 @@ const session = (options: ListenerOptions, onConnected: Effect.Effect<void>) =>
       Effect.zipRight(Effect.sleep(Duration.millis(options.probeIntervalMs))),
       Effect.forever
     )
-    return yield* Effect.raceFirst(Deferred.await(lost), Effect.zipRight(Effect.sleep(Duration.millis(options.probeIntervalMs)), probe))
+    return yield* Effect.raceFirst(
+      Deferred.await(lost),
+      Effect.zipRight(Effect.sleep(Duration.millis(options.probeIntervalMs)), probe)
+    )
   }).pipe(Effect.scoped)
 
 /**

@@ -2,8 +2,8 @@ import type { SqlError } from "@effect/sql/SqlError"
 import { Effect, Metric } from "effect"
 import type { ReplicaRegistry } from "../replicas/ReplicaRegistry.ts"
 import * as Metrics from "./Metrics.ts"
-import type { OutboxRepo } from "./OutboxRepo.ts"
 import { errorSummary, makeOutageLog } from "./OutageLog.ts"
+import type { OutboxRepo } from "./OutboxRepo.ts"
 import { pruneEvery, reaperEvery, rowGaugeEvery } from "./Schedules.ts"
 import type { Wakeups } from "./Wakeups.ts"
 
@@ -44,7 +44,9 @@ export const makePruner = (options: {
   const outage = makeOutageLog("pruning works again")
   const pruneDone = options.doneRetentionHours === 0
     ? Effect.void
-    : options.repo.pruneDone(options.doneRetentionHours, batch).pipe(Effect.repeat({ while: (deleted) => deleted === batch }))
+    : options.repo.pruneDone(options.doneRetentionHours, batch).pipe(
+      Effect.repeat({ while: (deleted) => deleted === batch })
+    )
   const forgetSilent = options.replicas.forgetSilent(Math.max(60_000, 10 * options.leaseMs)).pipe(
     Effect.flatMap((forgotten) =>
       forgotten === 0 ? Effect.void : Effect.logInfo(`forgot ${forgotten} replica(s) silent for over ten lease periods`)

@@ -35,7 +35,10 @@ export interface CompletionResult {
  * The outbox's processing statements, one statement each. Infrastructure errors are returned
  * (not turned into defects) because the worker's loops decide how to ride out an outage.
  */
-export const makeOutboxRepo = (sql: SqlClient.SqlClient, options: { readonly workerId: string; readonly leaseMs: number }) => {
+export const makeOutboxRepo = (
+  sql: SqlClient.SqlClient,
+  options: { readonly workerId: string; readonly leaseMs: number }
+) => {
   /**
    * Claims up to `limit` runnable events and leases them to this worker, in one statement:
    * `outbox_claim` (migrations/0003) holds the SKIP LOCKED query, its fence, the per-aggregate
@@ -55,7 +58,9 @@ export const makeOutboxRepo = (sql: SqlClient.SqlClient, options: { readonly wor
    * Writes the outcome of many runs in one statement. Each row is guarded by its lease token:
    * a worker that lost its lease (expired and re-claimed elsewhere) updates nothing.
    */
-  const complete = (batch: ReadonlyArray<Pick<Completion, "id" | "leaseToken" | "status" | "delayMs" | "error">>): Effect.Effect<ReadonlyArray<CompletionResult>, SqlError> =>
+  const complete = (
+    batch: ReadonlyArray<Pick<Completion, "id" | "leaseToken" | "status" | "delayMs" | "error">>
+  ): Effect.Effect<ReadonlyArray<CompletionResult>, SqlError> =>
     batch.length === 0
       ? Effect.succeed([])
       : sql<{ id: string; unblocks_successor: boolean }>`

@@ -84,7 +84,8 @@ export const makeRunningSet = (policy: RetryPolicy, settle: (completion: Complet
     /** Rows held: queued and running. */
     size: () => entries.size,
     running: () => runningCount,
-    leases: (): ReadonlyArray<Lease> => [...entries.values()].map((e) => ({ id: e.row.id, leaseToken: e.row.lease_token })),
+    leases: (): ReadonlyArray<Lease> =>
+      [...entries.values()].map((e) => ({ id: e.row.id, leaseToken: e.row.lease_token })),
     startedBefore: (time: number): ReadonlyArray<Held> =>
       [...entries.values()].filter((e) => e.startedAt !== undefined && e.startedAt < time)
   } as const

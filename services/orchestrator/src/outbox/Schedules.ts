@@ -25,7 +25,8 @@ export const claimFailurePause = Duration.seconds(1)
  * Heartbeats (lease extension, watchdog, replica row): four per lease period, so three can be
  * missed (a stalled event loop, a slow statement) before a live run loses its lease.
  */
-export const heartbeatEvery = (leaseMs: number) => Schedule.spaced(Duration.millis(Math.max(75, Math.floor(leaseMs / 4))))
+export const heartbeatEvery = (leaseMs: number) =>
+  Schedule.spaced(Duration.millis(Math.max(75, Math.floor(leaseMs / 4))))
 
 /** The reaper of expired leases: four times per lease period, so recovery takes about LEASE_MS * 1.25. */
 export const reaperEvery = (leaseMs: number) => Schedule.spaced(Duration.millis(Math.max(75, Math.floor(leaseMs / 4))))

@@ -1,7 +1,9 @@
 import { Cause, Context, Data, Effect } from "effect"
 import { loopRestart } from "./Schedules.ts"
 
-export class LoopDied extends Data.TaggedError("LoopDied")<{ readonly loop: string; readonly cause: Cause.Cause<unknown> }> {}
+export class LoopDied
+  extends Data.TaggedError("LoopDied")<{ readonly loop: string; readonly cause: Cause.Cause<unknown> }>
+{}
 
 /**
  * What happens when a loop cannot be kept up: by default the process exits non-zero (after the

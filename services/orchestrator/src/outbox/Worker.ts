@@ -50,7 +50,9 @@ const shutdown = (parts: Parts) =>
     parts.flags.stopping = true
     yield* FiberSet.clear(parts.loops)
     if (running.running() > 0) {
-      yield* Effect.logInfo(`shutting down: waiting up to ${config.shutdownGraceMs} ms for ${running.running()} running handler(s)`)
+      yield* Effect.logInfo(
+        `shutting down: waiting up to ${config.shutdownGraceMs} ms for ${running.running()} running handler(s)`
+      )
       yield* Effect.sync(() => running.running() === 0).pipe(
         Effect.repeat({ until: (idle) => idle, schedule: drainCheck }),
         boundedInFinalizer(Duration.millis(config.shutdownGraceMs)),
@@ -72,7 +74,9 @@ const shutdown = (parts: Parts) =>
       onNone: () => `none of ${leases.length} (their leases will expire)`,
       onSome: String
     })
-    yield* Effect.logInfo(`worker stopped: wrote ${wrote} final completion(s), released ${releasedText} unfinished event(s)`)
+    yield* Effect.logInfo(
+      `worker stopped: wrote ${wrote} final completion(s), released ${releasedText} unfinished event(s)`
+    )
   })
 
 /**
@@ -163,7 +167,10 @@ export const runWorker = Effect.gen(function*() {
   ))
   yield* fork("fetcher", makeFetcher({ repo, running, wakeups, flags, capacity, accept }))
   yield* fork("reaper", makeReaper({ repo, wakeups, leaseMs: config.leaseMs, maxAttempts: config.maxAttempts }))
-  yield* fork("pruner", makePruner({ repo, replicas, leaseMs: config.leaseMs, doneRetentionHours: config.doneRetentionHours }))
+  yield* fork(
+    "pruner",
+    makePruner({ repo, replicas, leaseMs: config.leaseMs, doneRetentionHours: config.doneRetentionHours })
+  )
   yield* fork("row-gauge", makeRowGauge(repo))
   yield* fork("poller", Effect.repeat(Effect.sync(() => wakeups.wake("poll")), pollEvery(config.pollIntervalMs)))
   yield* fork(
@@ -184,7 +191,19 @@ export const runWorker = Effect.gen(function*() {
 
   // Registered last, so it runs first when the scope closes: before the fiber sets and the pool.
   yield* Effect.addFinalizer(() =>
-    shutdown({ config, repo, replicas, running, flusher, flags, loops, handlerFibers, timers, flusherFiber, leasesFiber })
+    shutdown({
+      config,
+      repo,
+      replicas,
+      running,
+      flusher,
+      flags,
+      loops,
+      handlerFibers,
+      timers,
+      flusherFiber,
+      leasesFiber
+    })
   )
 })
 

@@ -22,7 +22,9 @@ export const handToOperator = <R>(
     return yield* sql.withTransaction(Effect.gen(function*() {
       const parked = yield* repo.parkForAttention({ sagaId: row.id, error })
       if (!parked) return { parked, ledgerUpdated: false }
-      const context = saga === undefined ? Option.none() : yield* Effect.option(Schema.decodeUnknown(saga.context)(row.context))
+      const context = saga === undefined
+        ? Option.none()
+        : yield* Effect.option(Schema.decodeUnknown(saga.context)(row.context))
       if (saga === undefined || Option.isNone(context)) return { parked, ledgerUpdated: false }
       yield* saga.finish(context.value, { state: "needs_attention", error })
       return { parked, ledgerUpdated: true }

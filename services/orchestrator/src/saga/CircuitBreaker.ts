@@ -14,7 +14,10 @@ type State =
   | { readonly _tag: "open"; readonly until: number }
   | { readonly _tag: "half_open" }
 
-type Admission = { readonly _tag: "run"; readonly trial: boolean } | { readonly _tag: "reject"; readonly retryAfterMs: number }
+type Admission = { readonly _tag: "run"; readonly trial: boolean } | {
+  readonly _tag: "reject"
+  readonly retryAfterMs: number
+}
 
 export interface CircuitBreaker {
   readonly service: string
@@ -80,7 +83,9 @@ export const makeCircuitBreaker = (service: string, settings: CircuitSettings) =
           from,
           to,
           to === "open"
-            ? (from === "half_open" ? "the trial call failed" : `${settings.failureThreshold} transient failures in a row`) +
+            ? (from === "half_open"
+              ? "the trial call failed"
+              : `${settings.failureThreshold} transient failures in a row`) +
               `; failing fast for ${settings.cooldownMs} ms`
             : "a call succeeded"
         )

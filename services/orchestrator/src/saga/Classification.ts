@@ -31,10 +31,14 @@ export type Classifier<E extends { readonly _tag: string }> = {
 
 /** 408, 429 and 5xx are worth retrying; any other undeclared status is a bug on one side. */
 export const byStatus = (error: HttpClientError.ResponseError): Verdict =>
-  error.response.status === 408 || error.response.status === 429 || error.response.status >= 500 ? "transient" : "unknown"
+  error.response.status === 408 || error.response.status === 429 || error.response.status >= 500
+    ? "transient"
+    : "unknown"
 
 const describe = (error: { readonly _tag: string }): string => {
-  if ("response" in error && typeof error.response === "object" && error.response !== null && "status" in error.response) {
+  if (
+    "response" in error && typeof error.response === "object" && error.response !== null && "status" in error.response
+  ) {
     return `${error._tag} ${String(error.response.status)}`
   }
   const message = "message" in error && typeof error.message === "string" ? error.message : ""

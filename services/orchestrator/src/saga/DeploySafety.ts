@@ -16,7 +16,9 @@ export const checkDeploySafety = <R>(sagas: ReadonlyArray<AnySaga<R>>) =>
   Effect.gen(function*() {
     const settings = yield* SagaSettings
     const repo = yield* SagaRepo
-    const known = new Map(sagas.map((saga) => [saga.type, { saga, steps: new Set(stepsOf(saga.units).map((s) => s.name)) }]))
+    const known = new Map(
+      sagas.map((saga) => [saga.type, { saga, steps: new Set(stepsOf(saga.units).map((s) => s.name)) }])
+    )
     const stranded = (yield* repo.inFlight).flatMap((row) => {
       const definition = known.get(row.saga_type)
       if (definition === undefined) return [{ row, unknown: [`saga type ${row.saga_type}`] }]
@@ -25,10 +27,13 @@ export const checkDeploySafety = <R>(sagas: ReadonlyArray<AnySaga<R>>) =>
       return unknown.length === 0 ? [] : [{ row, unknown: unknown.map((name) => `step ${name}`) }]
     })
     if (stranded.length === 0) return
-    const listing = stranded.map(({ row, unknown }) => `${row.id} (${row.saga_type}, ${row.state}: ${unknown.join(", ")})`)
+    const listing = stranded.map(({ row, unknown }) =>
+      `${row.id} (${row.saga_type}, ${row.state}: ${unknown.join(", ")})`
+    )
     if (settings.unknownSteps === "refuse") {
       return yield* new UnknownSagaSteps({
-        message: `${stranded.length} in-flight saga(s) are at steps this code does not define: ${listing.join("; ")}. ` +
+        message:
+          `${stranded.length} in-flight saga(s) are at steps this code does not define: ${listing.join("; ")}. ` +
           "Deploy a version that has them, or set SAGA_UNKNOWN_STEPS=park to hand them to an operator"
       })
     }

@@ -71,17 +71,29 @@ export const sagaHandler = <Ctx, CtxEncoded, Payload, R>(saga: SagaDefinition<Ct
       }).pipe(
         Effect.catchTags({
           SqlError: (error) =>
-            new HandlerError({ retryable: true, message: `saga ${saga.type}: database: ${error.message}`, cause: error }),
+            new HandlerError({
+              retryable: true,
+              message: `saga ${saga.type}: database: ${error.message}`,
+              cause: error
+            }),
           SagaTakenOver: (error) =>
             new HandlerError({ retryable: true, message: `saga ${error.sagaId} was taken over by a newer run` }),
           ParseError: (error) =>
-            new HandlerError({ retryable: false, message: `saga ${saga.type}: context does not encode: ${formatParseError(error)}` }),
+            new HandlerError({
+              retryable: false,
+              message: `saga ${saga.type}: context does not encode: ${formatParseError(error)}`
+            }),
           NoSuchElementException: () =>
-            new HandlerError({ retryable: true, message: `saga ${saga.type}: saga row of event ${event.eventId} vanished` })
+            new HandlerError({
+              retryable: true,
+              message: `saga ${saga.type}: saga row of event ${event.eventId} vanished`
+            })
         }),
         Effect.annotateLogs({ "saga.type": saga.type, "order.id": event.aggregateId, "event.id": event.eventId }),
         // A child of the worker's `outbox.process` span, which continues or links the producer's trace.
-        Effect.withSpan(`saga.${saga.type}`, { attributes: { "order.id": event.aggregateId, "event.id": event.eventId } })
+        Effect.withSpan(`saga.${saga.type}`, {
+          attributes: { "order.id": event.aggregateId, "event.id": event.eventId }
+        })
       )
 
     return makeHandler(saga.eventType, saga.payload, run)

@@ -1,7 +1,7 @@
 import type { SqlClient } from "@effect/sql"
 import { Clock, type Context, Effect, Either, Metric, Option, Schema } from "effect"
-import { sagaDuration, sagaFinished, sagaStarted } from "./Metrics.ts"
 import { Park } from "../outbox/EventHandler.ts"
+import { sagaDuration, sagaFinished, sagaStarted } from "./Metrics.ts"
 import { logKey, runStep, type SagaRun, type StepResult } from "./RunStep.ts"
 import {
   type EndState,
@@ -74,14 +74,19 @@ const decodeError = Schema.decodeUnknown(SagaErrorRecordSchema)
 const finished = (type: string, row: InstanceRow, state: EndState, error: SagaErrorRecord | undefined) =>
   Effect.gen(function*() {
     const durationMs = Math.max(0, (yield* Clock.currentTimeMillis) - row.created_ms)
-    const tagged = <M extends Metric.Metric<any, any, any>>(metric: M) => // eslint-disable-line @typescript-eslint/no-explicit-any
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const tagged = <M extends Metric.Metric<any, any, any>>(metric: M) =>
       metric.pipe(Metric.tagged("saga.type", type), Metric.tagged("saga.outcome", state)) as M
     yield* Metric.update(tagged(sagaFinished), 1)
     yield* Metric.update(tagged(sagaDuration), durationMs)
     yield* Effect.annotateCurrentSpan({ "saga.state": state })
     const line = `saga ${state} after ${durationMs} ms${error === undefined ? "" : `: ${error.message}`}`
     yield* (state === "needs_attention" ? Effect.logError(line) : Effect.logInfo(line)).pipe(
-      Effect.annotateLogs({ "saga.outcome": state, "saga.duration_ms": durationMs, ...(error === undefined ? {} : { error }) })
+      Effect.annotateLogs({
+        "saga.outcome": state,
+        "saga.duration_ms": durationMs,
+        ...(error === undefined ? {} : { error })
+      })
     )
   })
 
@@ -113,7 +118,9 @@ export const resumeSaga = <Ctx, CtxEncoded, Payload, R>(
       log: new Map((yield* repo.steps(sagaId)).map((r) => [logKey(r.step, r.phase), r])),
       encodeContext: Schema.encode(saga.context)
     }
-    if (row.state === "running" && run.log.size === 0) yield* Metric.update(sagaStarted.pipe(Metric.tagged("saga.type", saga.type)), 1)
+    if (row.state === "running" && run.log.size === 0) {
+      yield* Metric.update(sagaStarted.pipe(Metric.tagged("saga.type", saga.type)), 1)
+    }
     let context = initial
     const errorRecord = (step: string, state: string, failure: StepFailure): SagaErrorRecord => ({
       message: failure.message,
@@ -127,7 +134,9 @@ export const resumeSaga = <Ctx, CtxEncoded, Payload, R>(
     const forward = Effect.gen(function*() {
       for (const unit of saga.units) {
         const result = yield* runUnit(run, unit, context)
-        if (result._tag === "Failed") return Option.some(result)
+        if (result._tag === "Failed") {
+          return Option.some(result)
+        }
         if (Option.isSome(result.context)) context = result.context.value
       }
       return Option.none<Failed>()
@@ -171,7 +180,10 @@ export const resumeSaga = <Ctx, CtxEncoded, Payload, R>(
     const rejected = yield* compensate
     if (rejected.length > 0) return yield* end("needs_attention", rejected[0])
     if (reason?.details.refused === true) {
-      return yield* end("needs_attention", { ...reason, details: { ...reason.details, saga: { ...reason.details.saga, state: "needs_attention" } } })
+      return yield* end("needs_attention", {
+        ...reason,
+        details: { ...reason.details, saga: { ...reason.details.saga, state: "needs_attention" } }
+      })
     }
     return yield* end("compensated", reason)
   })

@@ -1,4 +1,15 @@
-import { Cause, Clock, type Context, Duration, Effect, Exit, Metric, MetricLabel, Option, type ParseResult } from "effect"
+import {
+  Cause,
+  Clock,
+  type Context,
+  Duration,
+  Effect,
+  Exit,
+  Metric,
+  MetricLabel,
+  Option,
+  type ParseResult
+} from "effect"
 import { Park } from "../outbox/EventHandler.ts"
 import { stepDuration, stepRetries } from "./Metrics.ts"
 import { idempotencyKey, type Phase, type Step } from "./Saga.ts"
@@ -142,9 +153,12 @@ const stepOutcome = (exit: Exit.Exit<unknown, StepFailure>) =>
 
 /** A retry wait or a park, as an event on the current span. */
 const spanEvent = (name: string, attributes: Record<string, unknown>) =>
-  Effect.flatMap(Clock.currentTimeNanos, (now) =>
-    Effect.flatMap(Effect.option(Effect.currentSpan), (span) =>
-      Effect.sync(() => Option.map(span, (s) => s.event(name, now, attributes)))))
+  Effect.flatMap(
+    Clock.currentTimeNanos,
+    (now) =>
+      Effect.flatMap(Effect.option(Effect.currentSpan), (span) =>
+        Effect.sync(() => Option.map(span, (s) => s.event(name, now, attributes))))
+  )
 
 const deadlinePassed = (run: SagaRun<unknown, unknown>, step: string, unknownOutcome: boolean) =>
   new StepFailure({
@@ -253,7 +267,11 @@ export const runStep = <Ctx, R>(
       if (Option.isNone(delay)) {
         return yield* giveUp(
           failure.kind === "transient"
-            ? new StepFailure({ ...failure, kind: "permanent", message: `${failure.message} (gave up after ${attempts} attempts)` })
+            ? new StepFailure({
+              ...failure,
+              kind: "permanent",
+              message: `${failure.message} (gave up after ${attempts} attempts)`
+            })
             : failure
         )
       }

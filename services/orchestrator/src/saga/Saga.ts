@@ -1,5 +1,5 @@
-import { type Duration, type Effect, Schema } from "effect"
 import type { SqlError } from "@effect/sql/SqlError"
+import { type Duration, type Effect, Schema } from "effect"
 import type { RetryPolicy } from "./Schedules.ts"
 import type { StepFailure } from "./StepFailure.ts"
 

@@ -4,7 +4,10 @@ import { sagaHandler } from "./Engine.ts"
 import type { AnySaga } from "./Saga.ts"
 
 /** The worker's handler registry: Ping plus one handler per saga, keyed by its trigger event. */
-export const SagaHandlersLive = <R>(sagas: ReadonlyArray<AnySaga<R>>, extra: ReadonlyArray<EventHandler> = [PingHandler]) =>
+export const SagaHandlersLive = <R>(
+  sagas: ReadonlyArray<AnySaga<R>>,
+  extra: ReadonlyArray<EventHandler> = [PingHandler]
+) =>
   Layer.effect(
     EventHandlers,
     Effect.map(Effect.forEach(sagas, sagaHandler), (handlers) => EventHandlers.make([...extra, ...handlers]))

@@ -34,7 +34,11 @@ export const delayBefore = (policy: RetryPolicy, failedAttempts: number) =>
     const now = yield* Clock.currentTimeMillis
     // `Schedule.run` also emits the output of the step that ends the schedule, so retry n exists
     // when n + 1 inputs produce n + 1 outputs.
-    const delays = yield* Schedule.run(Schedule.delays(policy), now, Array.from({ length: failedAttempts + 1 }, () => undefined))
+    const delays = yield* Schedule.run(
+      Schedule.delays(policy),
+      now,
+      Array.from({ length: failedAttempts + 1 }, () => undefined)
+    )
     return delays.length > failedAttempts ? Chunk.get(delays, failedAttempts - 1) : Option.none<Duration.Duration>()
   })
 

@@ -29,7 +29,9 @@ export const retryAtStartup = <A, E, R>(name: string, step: Effect.Effect<A, E |
       typeof error === "object" && error !== null && "_tag" in error && error._tag === "SqlError"
     return yield* step.pipe(
       Effect.tapError((error) =>
-        isSqlError(error) ? Effect.logWarning(`${name}: database unavailable (${rootCause(error)}); retrying`) : Effect.void
+        isSqlError(error)
+          ? Effect.logWarning(`${name}: database unavailable (${rootCause(error)}); retrying`)
+          : Effect.void
       ),
       Effect.retry({
         schedule: startupRetry.pipe(Schedule.upTo(Duration.millis(startupTimeoutMs))),
@@ -38,7 +40,9 @@ export const retryAtStartup = <A, E, R>(name: string, step: Effect.Effect<A, E |
       Effect.mapError((error) =>
         isSqlError(error)
           ? new StartupDatabaseError({
-            message: `${name}: database unavailable for STARTUP_TIMEOUT_MS (${startupTimeoutMs} ms): ${rootCause(error)}`
+            message: `${name}: database unavailable for STARTUP_TIMEOUT_MS (${startupTimeoutMs} ms): ${
+              rootCause(error)
+            }`
           })
           : error as Exclude<E, SqlError>
       )

@@ -59,8 +59,12 @@ export const paymentsErrors: Classifier<ClientError<Payments>> = {
 
 export interface Downstream {
   readonly orders: <A>(call: (client: Orders) => Effect.Effect<A, ClientError<Orders>>) => Effect.Effect<A, StepFailure>
-  readonly inventory: <A>(call: (client: Inventory) => Effect.Effect<A, ClientError<Inventory>>) => Effect.Effect<A, StepFailure>
-  readonly payments: <A>(call: (client: Payments) => Effect.Effect<A, ClientError<Payments>>) => Effect.Effect<A, StepFailure>
+  readonly inventory: <A>(
+    call: (client: Inventory) => Effect.Effect<A, ClientError<Inventory>>
+  ) => Effect.Effect<A, StepFailure>
+  readonly payments: <A>(
+    call: (client: Payments) => Effect.Effect<A, ClientError<Payments>>
+  ) => Effect.Effect<A, StepFailure>
 }
 
 /**
@@ -82,7 +86,9 @@ export const DownstreamLive = Layer.effect(
     const paymentsCircuit = yield* makeCircuitBreaker("payments", circuit)
     return {
       orders: (call) =>
-        ordersCircuit.protect(Effect.mapError(Effect.suspend(() => call(orders)), (e) => classify("orders", ordersErrors, e))),
+        ordersCircuit.protect(
+          Effect.mapError(Effect.suspend(() => call(orders)), (e) => classify("orders", ordersErrors, e))
+        ),
       inventory: (call) =>
         inventoryCircuit.protect(
           Effect.mapError(Effect.suspend(() => call(inventory)), (e) => classify("inventory", inventoryErrors, e))

@@ -81,7 +81,9 @@ export class LedgerRepo extends Effect.Service<LedgerRepo>()("@ecommerce/orchest
         and o.aggregate_id = l.order_id::text
         and l.status = 'PENDING'
         and not exists (select 1 from saga_instances s where s.trigger_event_id = o.event_id)
-      returning l.order_id::text as order_id, o.event_id::text as event_id`.pipe(Effect.flatMap(decodeRows(StrandedRow)))
+      returning l.order_id::text as order_id, o.event_id::text as event_id`.pipe(
+      Effect.flatMap(decodeRows(StrandedRow))
+    )
 
     return { find, status, settlePending, settleCancellation, markStranded } as const
   })

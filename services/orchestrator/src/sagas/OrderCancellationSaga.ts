@@ -59,9 +59,11 @@ export const OrderCancellationSaga: SagaDefinition<
                       kind: "permanent",
                       unknownOutcome: false,
                       errorTag: "AuthorizationMismatch",
-                      message: `authorization ${authorizationId} is not order ${orderId}'s; refusing to cancel or refund it`
+                      message:
+                        `authorization ${authorizationId} is not order ${orderId}'s; refusing to cancel or refund it`
                     })
-                  ))
+                  )
+                )
               )
             }
             if (status === "CANCELLED") return Effect.succeed({ ...context, plan: "already_cancelled" })
@@ -70,7 +72,9 @@ export const OrderCancellationSaga: SagaDefinition<
                 kind: "permanent",
                 unknownOutcome: false,
                 errorTag: "OrderNotCancellable",
-                message: `order ${context.request.orderId} is ${status ?? "not in the ledger"}; cannot cancel it automatically`
+                message: `order ${context.request.orderId} is ${
+                  status ?? "not in the ledger"
+                }; cannot cancel it automatically`
               })
             )
           })
@@ -139,7 +143,11 @@ export const OrderCancellationSaga: SagaDefinition<
     Effect.flatMap(LedgerRepo, (ledger) => {
       const orderId = context.request.orderId
       if (outcome.state === "needs_attention") {
-        return ledger.settleCancellation({ orderId, status: "NEEDS_ATTENTION", reason: outcome.error?.message ?? "needs attention" })
+        return ledger.settleCancellation({
+          orderId,
+          status: "NEEDS_ATTENTION",
+          reason: outcome.error?.message ?? "needs attention"
+        })
       }
       return context.plan === "cancel"
         ? ledger.settleCancellation({ orderId, status: "CANCELLED", reason: customerReason(context) })

@@ -1,4 +1,4 @@
-import { type OrderPlaced, OrderLine, type Payment } from "@ecommerce/contracts"
+import { OrderLine, type OrderPlaced, type Payment } from "@ecommerce/contracts"
 import { Effect, Option, Schema } from "effect"
 import { StepFailure } from "../saga/StepFailure.ts"
 import type { LedgerRow } from "./LedgerRepo.ts"
@@ -33,7 +33,9 @@ export const orderDiscrepancies = (input: {
     problems.push(`order ${event.orderId} has no order_ledger row`)
   } else {
     if (ledger.amount !== event.amount) problems.push(`its amount ${event.amount} is not the ledger's ${ledger.amount}`)
-    if (ledger.currency !== event.currency) problems.push(`its currency ${event.currency} is not the ledger's ${ledger.currency}`)
+    if (ledger.currency !== event.currency) {
+      problems.push(`its currency ${event.currency} is not the ledger's ${ledger.currency}`)
+    }
     if (ledger.customer_id !== event.customerId) problems.push(`its customer is not the ledger's`)
     if (ledger.authorization_id !== event.authorizationId) problems.push(`its authorization is not the ledger's`)
     const lines = decodeLines(ledger.items)
@@ -42,8 +44,12 @@ export const orderDiscrepancies = (input: {
   if (payment === undefined) {
     problems.push(`authorization ${event.authorizationId} does not exist`)
   } else {
-    if (payment.orderId !== event.orderId) problems.push(`authorization ${event.authorizationId} belongs to order ${payment.orderId}`)
-    if (payment.amount !== event.amount) problems.push(`its amount ${event.amount} is not the authorization's ${payment.amount}`)
+    if (payment.orderId !== event.orderId) {
+      problems.push(`authorization ${event.authorizationId} belongs to order ${payment.orderId}`)
+    }
+    if (payment.amount !== event.amount) {
+      problems.push(`its amount ${event.amount} is not the authorization's ${payment.amount}`)
+    }
     if (payment.currency !== event.currency) {
       problems.push(`its currency ${event.currency} is not the authorization's ${payment.currency}`)
     }

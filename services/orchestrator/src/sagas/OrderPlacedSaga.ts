@@ -1,4 +1,12 @@
-import { CancelOrder, CaptureTerms, CreateOrder, IdempotencyKey, OrderPlaced, ReservationLine, ReserveStock } from "@ecommerce/contracts"
+import {
+  CancelOrder,
+  CaptureTerms,
+  CreateOrder,
+  IdempotencyKey,
+  OrderPlaced,
+  ReservationLine,
+  ReserveStock
+} from "@ecommerce/contracts"
 import { Effect } from "effect"
 import { type Outcome, type SagaDefinition, type Step, step } from "../saga/Saga.ts"
 import { Downstream, ownsAuthorization } from "./Downstream.ts"
@@ -31,7 +39,12 @@ export const cancellationReason = (outcome: Outcome): string => {
  * its compensation, voiding the authorization, runs whenever the saga fails, last of all. After a
  * capture, the capture's own compensation refunds first, and the void then finds nothing open.
  */
-export const OrderPlacedSaga: SagaDefinition<OrderPlaced, typeof OrderPlaced.Encoded, OrderPlaced, Downstream | LedgerRepo> = {
+export const OrderPlacedSaga: SagaDefinition<
+  OrderPlaced,
+  typeof OrderPlaced.Encoded,
+  OrderPlaced,
+  Downstream | LedgerRepo
+> = {
   type: "OrderPlaced",
   eventType: OrderPlaced.eventType,
   payload: OrderPlaced,
@@ -71,11 +84,14 @@ export const OrderPlacedSaga: SagaDefinition<OrderPlaced, typeof OrderPlaced.Enc
           const payment = yield* Effect.flatMap(Downstream, (d) =>
             d.payments((client) =>
               client.payments.get({ path: { authorization_id: context.authorizationId } }).pipe(
-                Effect.catchTag("AuthorizationNotFound", () => Effect.succeed(undefined))
+                Effect.catchTag("AuthorizationNotFound", () =>
+                  Effect.succeed(undefined))
               )
             ))
           const problems = orderDiscrepancies({ event: context, aggregateId, ledger, payment })
-          if (problems.length > 0) return yield* refuseOrder(context.orderId, problems)
+          if (problems.length > 0) {
+            return yield* refuseOrder(context.orderId, problems)
+          }
         })
     }),
     orderStep({
@@ -140,24 +156,35 @@ export const OrderPlacedSaga: SagaDefinition<OrderPlaced, typeof OrderPlaced.Enc
             client.payments.capture({
               path: { authorization_id: context.authorizationId },
               headers: { "idempotency-key": key(idempotencyKey) },
-              payload: new CaptureTerms({ orderId: context.orderId, amount: context.amount, currency: context.currency })
+              payload: new CaptureTerms({
+                orderId: context.orderId,
+                amount: context.amount,
+                currency: context.currency
+              })
             })
           )).pipe(Effect.asVoid),
       // Also runs when the capture's outcome is unknown: if it never happened, there is nothing to refund.
       // Only the order's own payment, like the void: never refund another order's capture.
       compensation: ({ context, idempotencyKey }) =>
-        Effect.flatMap(Downstream, (d) =>
-          Effect.flatMap(ownsAuthorization(d, context.authorizationId, context.orderId), (owned) =>
-            owned ? d.payments((client) =>
-              client.payments.refund({
-                path: { authorization_id: context.authorizationId },
-                headers: { "idempotency-key": key(idempotencyKey) }
-              }).pipe(
-                Effect.catchTag("PaymentStateConflict", (e) =>
-                  e.status === "AUTHORIZED" || e.status === "VOIDED" ? Effect.void : Effect.fail(e)),
-                Effect.asVoid
-              )
-            ) : Effect.void))
+        Effect.flatMap(
+          Downstream,
+          (d) =>
+            Effect.flatMap(ownsAuthorization(d, context.authorizationId, context.orderId), (owned) =>
+              owned ?
+                d.payments((client) =>
+                  client.payments.refund({
+                    path: { authorization_id: context.authorizationId },
+                    headers: { "idempotency-key": key(idempotencyKey) }
+                  }).pipe(
+                    Effect.catchTag(
+                      "PaymentStateConflict",
+                      (e) => e.status === "AUTHORIZED" || e.status === "VOIDED" ? Effect.void : Effect.fail(e)
+                    ),
+                    Effect.asVoid
+                  )
+                ) :
+                Effect.void)
+        )
     }),
     orderStep({
       name: "confirmOrder",

@@ -4,8 +4,8 @@
  * errors are the real ones. Every request is recorded; a script may answer it differently from the
  * default success (a typed error, a 503, a transport error, or never).
  */
-import { InventoryClient, OrdersClient, PaymentsClient } from "@ecommerce/http-kit/clients"
 import { Order, type OrderPlaced, Payment, Reservation, ReservationLine } from "@ecommerce/contracts"
+import { InventoryClient, OrdersClient, PaymentsClient } from "@ecommerce/http-kit/clients"
 import { HttpClient, HttpClientError, HttpClientResponse } from "@effect/platform"
 import { Effect, Layer, Redacted, Schema } from "effect"
 
@@ -43,7 +43,8 @@ const ok = <A, I>(status: number, schema: Schema.Schema<A, I>, value: A): Reply 
 })
 
 /** A typed error of a contract, encoded with its own Schema (status as the contract declares it). */
-export const typedError = <A, I>(status: number, schema: Schema.Schema<A, I>, value: A): Reply => ok(status, schema, value)
+export const typedError = <A, I>(status: number, schema: Schema.Schema<A, I>, value: A): Reply =>
+  ok(status, schema, value)
 
 /** What each service answers by default: success, encoded with the contract's Schema. */
 const defaultReply = (order: OrderPlaced, call: Call): Reply => {
@@ -58,7 +59,13 @@ const defaultReply = (order: OrderPlaced, call: Call): Reply => {
       reason: status === "CANCELLED" ? "x" : null
     })
   const payment = (status: Payment["status"]) =>
-    new Payment({ authorizationId: order.authorizationId, orderId: order.orderId, amount: order.amount, currency: order.currency, status })
+    new Payment({
+      authorizationId: order.authorizationId,
+      orderId: order.orderId,
+      amount: order.amount,
+      currency: order.currency,
+      status
+    })
   const reservation = (status: Reservation["status"]) =>
     new Reservation({
       orderId: order.orderId,
@@ -94,7 +101,9 @@ export const makeFakeServices = (order: OrderPlaced, script: Script = () => unde
   const client = HttpClient.make((request, url) =>
     Effect.suspend(() => {
       const service = url.hostname.split(".")[0] as Call["service"]
-      const endpoint = `${request.method} ${url.pathname.split("/").filter((part) => part !== "" && !uuidLike.test(part)).map((p) => `/${p}`).join("")}`
+      const endpoint = `${request.method} ${
+        url.pathname.split("/").filter((part) => part !== "" && !uuidLike.test(part)).map((p) => `/${p}`).join("")
+      }`
       const call: Call = {
         service,
         method: request.method,
@@ -109,12 +118,17 @@ export const makeFakeServices = (order: OrderPlaced, script: Script = () => unde
         case "never":
           return Effect.never
         case "transport":
-          return Effect.fail(new HttpClientError.RequestError({ request, reason: "Transport", description: "connection refused" }))
+          return Effect.fail(
+            new HttpClientError.RequestError({ request, reason: "Transport", description: "connection refused" })
+          )
         case "status":
           return Effect.succeed(
             HttpClientResponse.fromWeb(
               request,
-              new Response(JSON.stringify(answer.body), { status: answer.status, headers: { "content-type": "application/json" } })
+              new Response(JSON.stringify(answer.body), {
+                status: answer.status,
+                headers: { "content-type": "application/json" }
+              })
             )
           )
       }

@@ -4,7 +4,16 @@
  * database layer with the repositories the engine needs. Each test creates what it needs with
  * these; none depends on what another test left behind.
  */
-import { AuthorizationId, Currency, CustomerId, MinorUnits, OrderId, OrderLine, OrderPlaced, Sku } from "@ecommerce/contracts"
+import {
+  AuthorizationId,
+  Currency,
+  CustomerId,
+  MinorUnits,
+  OrderId,
+  OrderLine,
+  OrderPlaced,
+  Sku
+} from "@ecommerce/contracts"
 import { TestDatabaseLive } from "@ecommerce/db/testing"
 import { SqlClient } from "@effect/sql"
 import { Effect, Layer } from "effect"
@@ -60,7 +69,9 @@ export const outboxEvent = <A>(
   id: "1",
   eventId: randomUUID(),
   aggregateType: "order",
-  aggregateId: typeof payload === "object" && payload !== null && "orderId" in payload ? String(payload.orderId) : randomUUID(),
+  aggregateId: typeof payload === "object" && payload !== null && "orderId" in payload
+    ? String(payload.orderId)
+    : randomUUID(),
   eventType,
   payload,
   headers: {},
@@ -77,7 +88,9 @@ export const insertLedgerRow = (
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
     sql`
       insert into order_ledger (order_id, customer_id, items, amount, currency, authorization_id, status)
-      values (${order.orderId}, ${order.customerId}, ${JSON.stringify(order.items)}::jsonb, ${overrides.amount ?? order.amount},
+      values (${order.orderId}, ${order.customerId}, ${JSON.stringify(order.items)}::jsonb, ${
+      overrides.amount ?? order.amount
+    },
               ${overrides.currency ?? order.currency}, ${order.authorizationId}, ${overrides.status ?? "PENDING"})`)
 
 /** An OrderPlaced outbox row in the given state, as the worker would leave it. */
@@ -93,7 +106,9 @@ export const insertOutboxRow = (
   Effect.flatMap(SqlClient.SqlClient, (sql) =>
     sql<{ eventId: string }>`
       insert into outbox (aggregate_type, aggregate_id, event_type, payload, status, attempts, last_error)
-      values ('order', ${row.aggregateId ?? order.orderId}, 'OrderPlaced', ${JSON.stringify(order)}::jsonb, ${row.status},
+      values ('order', ${row.aggregateId ?? order.orderId}, 'OrderPlaced', ${
+      JSON.stringify(order)
+    }::jsonb, ${row.status},
               ${row.attempts ?? 0}, ${row.lastError ?? null})
       returning event_id::text as "eventId"`).pipe(Effect.map((rows) => rows[0]!.eventId))
 
@@ -117,24 +132,35 @@ export const insertSaga = (input: {
   })
 
 export const ledgerOf = (orderId: string) =>
-  Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql<{ status: string; reason: string | null }>`select status, reason from order_ledger where order_id = ${orderId}`).pipe(
+  Effect.flatMap(
+    SqlClient.SqlClient,
+    (sql) =>
+      sql<
+        { status: string; reason: string | null }
+      >`select status, reason from order_ledger where order_id = ${orderId}`
+  ).pipe(
     Effect.map((rows) => rows[0])
   )
 
 export const sagaOf = (eventId: string) =>
-  Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql<{ id: string; state: string; error: unknown; currentStep: string | null; context: unknown }>`
+  Effect.flatMap(
+    SqlClient.SqlClient,
+    (sql) =>
+      sql<{ id: string; state: string; error: unknown; currentStep: string | null; context: unknown }>`
       select id::text as id, state, error, current_step as "currentStep", context
-      from saga_instances where trigger_event_id = ${eventId}`).pipe(
+      from saga_instances where trigger_event_id = ${eventId}`
+  ).pipe(
     Effect.map((rows) => rows[0]!)
   )
 
 export const stepLogOf = (sagaId: string) =>
-  Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql<{ step: string; phase: string; status: string; attempts: number; outcomeUnknown: boolean }>`
+  Effect.flatMap(
+    SqlClient.SqlClient,
+    (sql) =>
+      sql<{ step: string; phase: string; status: string; attempts: number; outcomeUnknown: boolean }>`
       select step, phase, status, attempts, outcome_unknown as "outcomeUnknown"
-      from saga_steps where saga_id = ${sagaId} order by started_at, step, phase`)
+      from saga_steps where saga_id = ${sagaId} order by started_at, step, phase`
+  )
 
 /** For code that needs the sagas' services but must not call any (deploy safety, the sweeps). */
 export const NoDownstream = Layer.succeed(Downstream, {

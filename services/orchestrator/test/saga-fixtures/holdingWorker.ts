@@ -13,15 +13,26 @@ import { SagaWorkerLive } from "../../src/sagas/SagaWorkerLive.ts"
 
 const Holding = Layer.effect(
   HttpClient.HttpClient,
-  Effect.map(HttpClient.HttpClient, (client) =>
-    HttpClient.transform(client, (response, request) =>
-      request.method === "POST" && request.url.endsWith("/reservations")
-        ? Effect.zipRight(Effect.sync(() => console.log(`HOLDING ${request.headers["idempotency-key"]}`)), Effect.never)
-        : response))
+  Effect.map(
+    HttpClient.HttpClient,
+    (client) =>
+      HttpClient.transform(
+        client,
+        (response, request) =>
+          request.method === "POST" && request.url.endsWith("/reservations")
+            ? Effect.zipRight(
+              Effect.sync(() => console.log(`HOLDING ${request.headers["idempotency-key"]}`)),
+              Effect.never
+            )
+            : response
+      )
+  )
 ).pipe(Layer.provide(NodeHttpClient.layerUndici))
 
-const client = <I, E, R>(setting: string, make: (o: { baseUrl: string; token: Config.Config.Success<typeof ServiceToken> }) => Layer.Layer<I, E, R>) =>
-  Layer.unwrapEffect(Effect.map(Config.all({ baseUrl: Config.string(setting), token: ServiceToken }), make))
+const client = <I, E, R>(
+  setting: string,
+  make: (o: { baseUrl: string; token: Config.Config.Success<typeof ServiceToken> }) => Layer.Layer<I, E, R>
+) => Layer.unwrapEffect(Effect.map(Config.all({ baseUrl: Config.string(setting), token: ServiceToken }), make))
 
 const Clients = Layer.mergeAll(
   client("ORDERS_SERVICE_URL", OrdersClient.layer),
@@ -30,5 +41,7 @@ const Clients = Layer.mergeAll(
 ).pipe(Layer.provide(Holding))
 
 NodeRuntime.runMain(
-  Layer.launch(SagaWorkerLive(Clients).pipe(Layer.provide(PgLive({ applicationName: "holding-worker", maxConnections: 4 }))))
+  Layer.launch(
+    SagaWorkerLive(Clients).pipe(Layer.provide(PgLive({ applicationName: "holding-worker", maxConnections: 4 })))
+  )
 )

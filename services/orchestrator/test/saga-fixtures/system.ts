@@ -58,7 +58,10 @@ export const SystemLive = (options: SystemOptions) => {
   const client = <I, S, E, R, R2>(
     make: (o: { baseUrl: string; token: typeof testToken }) => Layer.Layer<I, E, R>,
     server: Layer.Layer<S, unknown, R2>
-  ) => Layer.unwrapEffect(Effect.map(serverUrl, (baseUrl) => make({ baseUrl, token: testToken }))).pipe(Layer.provide(server))
+  ) =>
+    Layer.unwrapEffect(Effect.map(serverUrl, (baseUrl) => make({ baseUrl, token: testToken }))).pipe(
+      Layer.provide(server)
+    )
   const withUrl = <U, I, E, R, R2, S>(
     tag: Context.Tag<U, string>,
     make: (o: { baseUrl: string; token: typeof testToken }) => Layer.Layer<I, E, R>,
@@ -69,8 +72,16 @@ export const SystemLive = (options: SystemOptions) => {
     ).pipe(Layer.provide(server))
 
   const Orders = withUrl(OrdersUrl, OrdersClient.layer, testServer({ api: OrdersApiLive, role: "orders", chaos }))
-  const Inventory = withUrl(InventoryUrl, InventoryClient.layer, testServer({ api: InventoryApiLive, role: "inventory", chaos }))
-  const Payments = withUrl(PaymentsUrl, PaymentsClient.layer, testServer({ api: PaymentsApiLive, role: "payments", chaos }))
+  const Inventory = withUrl(
+    InventoryUrl,
+    InventoryClient.layer,
+    testServer({ api: InventoryApiLive, role: "inventory", chaos })
+  )
+  const Payments = withUrl(
+    PaymentsUrl,
+    PaymentsClient.layer,
+    testServer({ api: PaymentsApiLive, role: "payments", chaos })
+  )
   const Urls = Layer.effect(
     ServiceUrls,
     Effect.all({ orders: OrdersUrl, inventory: InventoryUrl, payments: PaymentsUrl })
@@ -104,7 +115,8 @@ type Line = readonly [string, number]
 const checkoutLine = ([sku, quantity]: Line) => new CheckoutLine({ sku: Sku.make(sku), quantity })
 
 export const checkoutOf = (options: { card?: string; skus?: readonly [Line, ...ReadonlyArray<Line>] } = {}) => {
-  const [first, ...rest]: readonly [Line, ...ReadonlyArray<Line>] = options.skus ?? [["MUG-BLUE", 2], ["SOCKS-3PACK", 1]]
+  const [first, ...rest]: readonly [Line, ...ReadonlyArray<Line>] = options.skus ??
+    [["MUG-BLUE", 2], ["SOCKS-3PACK", 1]]
   return new Checkout({
     customerId: CustomerId.make("cust-saga"),
     items: [checkoutLine(first), ...rest.map(checkoutLine)],
@@ -114,15 +126,19 @@ export const checkoutOf = (options: { card?: string; skus?: readonly [Line, ...R
 }
 
 const isUnavailable = (error: { readonly _tag: string }) =>
-  error._tag === "UpstreamUnavailable" || (error instanceof HttpClientError.ResponseError && error.response.status >= 500)
+  error._tag === "UpstreamUnavailable" ||
+  (error instanceof HttpClientError.ResponseError && error.response.status >= 500)
 
 /** Places a checkout through the edge API (retrying a 5xx with the same key, as a client would). */
 export const placeOrder = (request: Checkout, key = IdempotencyKey.make(randomUUID())) =>
-  Effect.flatMap(EdgeApiClient, (edge) =>
-    edge.checkout.checkout({ headers: { "idempotency-key": key }, payload: request }).pipe(
-      Effect.retry({ while: isUnavailable, schedule: Schedule.spaced("50 millis"), times: 20 }),
-      Effect.map(({ orderId }) => orderId)
-    ))
+  Effect.flatMap(
+    EdgeApiClient,
+    (edge) =>
+      edge.checkout.checkout({ headers: { "idempotency-key": key }, payload: request }).pipe(
+        Effect.retry({ while: isUnavailable, schedule: Schedule.spaced("50 millis"), times: 20 }),
+        Effect.map(({ orderId }) => orderId)
+      )
+  )
 
 export const requestCancellation = (orderId: OrderId, reason: string) =>
   Effect.flatMap(EdgeApiClient, (edge) =>
@@ -133,14 +149,26 @@ export const requestCancellation = (orderId: OrderId, reason: string) =>
     }))
 
 /** Polls the ledger until the order leaves `from` (generous: the worker polls, services may fail). */
-export const awaitStatus = (orderId: string, from: ReadonlyArray<string> = ["PENDING"], timeout: Duration.DurationInput = "60 seconds") =>
-  Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql<{ status: string; reason: string | null }>`select status, reason from order_ledger where order_id = ${orderId}`.pipe(
-      Effect.map((rows) => rows[0]),
-      Effect.filterOrFail((row) => row !== undefined && !from.includes(row.status)),
-      Effect.retry(Schedule.spaced("100 millis")),
-      Effect.timeoutFail({ duration: timeout, onTimeout: () => new Error(`order ${orderId} still ${from.join("/")} after ${Duration.format(timeout)}`) })
-    ))
+export const awaitStatus = (
+  orderId: string,
+  from: ReadonlyArray<string> = ["PENDING"],
+  timeout: Duration.DurationInput = "60 seconds"
+) =>
+  Effect.flatMap(
+    SqlClient.SqlClient,
+    (sql) =>
+      sql<
+        { status: string; reason: string | null }
+      >`select status, reason from order_ledger where order_id = ${orderId}`.pipe(
+        Effect.map((rows) => rows[0]),
+        Effect.filterOrFail((row) => row !== undefined && !from.includes(row.status)),
+        Effect.retry(Schedule.spaced("100 millis")),
+        Effect.timeoutFail({
+          duration: timeout,
+          onTimeout: () => new Error(`order ${orderId} still ${from.join("/")} after ${Duration.format(timeout)}`)
+        })
+      )
+  )
 
 /** What each service holds for an order, read as the superuser. */
 export const effectsOf = (orderId: string) =>

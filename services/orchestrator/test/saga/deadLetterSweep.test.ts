@@ -1,8 +1,8 @@
+import { OrderPlaced } from "@ecommerce/contracts"
 import { TestDatabase } from "@ecommerce/db/testing"
 import { rolePool } from "@ecommerce/http-kit/testing"
-import { expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
-import { OrderPlaced } from "@ecommerce/contracts"
+import { expect, layer } from "@effect/vitest"
 import { ConfigProvider, Effect, Layer, Schedule, Schema } from "effect"
 import { handToOperator } from "../../src/saga/Attention.ts"
 import { sweepDeadLettered } from "../../src/saga/DeadLetterSweep.ts"
@@ -29,7 +29,11 @@ const strandedSaga = (status: "dead" | "pending", sagaState: "running" | "compen
     const order = newOrder()
     yield* insertLedgerRow(order)
     const lastError = "lease held by worker-a expired during attempt 10 of 10 (worker crashed or stalled)"
-    const eventId = yield* insertOutboxRow(order, { status, attempts: 10, lastError: status === "dead" ? lastError : null })
+    const eventId = yield* insertOutboxRow(order, {
+      status,
+      attempts: 10,
+      lastError: status === "dead" ? lastError : null
+    })
     const sagaId = yield* insertSaga({ order, eventId, state: sagaState, currentStep: "capturePayment" })
     return { order, eventId, sagaId, lastError }
   })
@@ -53,7 +57,10 @@ layer(database(), { excludeTestServices: true })("dead-letter sweep", (it) => {
           errorTag: "EventDeadLettered"
         }
       })
-      expect(yield* ledgerOf(dead.order.orderId)).toEqual({ status: "NEEDS_ATTENTION", reason: expect.stringContaining(dead.lastError) })
+      expect(yield* ledgerOf(dead.order.orderId)).toEqual({
+        status: "NEEDS_ATTENTION",
+        reason: expect.stringContaining(dead.lastError)
+      })
       expect((yield* sagaOf(deadWhileCompensating.eventId)).state).toBe("needs_attention")
       expect((yield* ledgerOf(deadWhileCompensating.order.orderId))?.status).toBe("NEEDS_ATTENTION")
 

@@ -2,8 +2,8 @@
  * The run-token fence of every saga write: once a newer run has taken the saga (the older run's
  * outbox lease expired), each write of the older run fails with SagaTakenOver and changes nothing.
  */
-import { expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
+import { expect, layer } from "@effect/vitest"
 import { Effect, Option } from "effect"
 import { randomUUID } from "node:crypto"
 import { SagaRepo } from "../../src/saga/SagaRepo.ts"
@@ -24,7 +24,14 @@ layer(EngineDatabase(), { excludeTestServices: true })("saga writes are fenced b
       const order = newOrder()
       const eventId = randomUUID()
       const sagaId = randomUUID()
-      yield* repo.create({ id: sagaId, type: "OrderPlaced", eventId, aggregateId: order.orderId, context: order, deadlineMs: Date.now() + 60_000 })
+      yield* repo.create({
+        id: sagaId,
+        type: "OrderPlaced",
+        eventId,
+        aggregateId: order.orderId,
+        context: order,
+        deadlineMs: Date.now() + 60_000
+      })
       const old = { sagaId, runToken: randomUUID() }
       yield* repo.take({ eventId, runToken: old.runToken })
       yield* repo.startAttempt({ ...old, step: "createOrder", phase: "forward", attempt: 1 })
@@ -33,7 +40,10 @@ layer(EngineDatabase(), { excludeTestServices: true })("saga writes are fenced b
       const before = yield* snapshot(sagaId)
 
       const step = { ...old, step: "createOrder", phase: "forward" } as const
-      const error = { message: "stale", details: { saga: { id: sagaId, type: "OrderPlaced", step: "createOrder", state: "x" } } }
+      const error = {
+        message: "stale",
+        details: { saga: { id: sagaId, type: "OrderPlaced", step: "createOrder", state: "x" } }
+      }
       const writes = {
         startAttempt: repo.startAttempt({ ...step, attempt: 2 }),
         startAttemptOfAnotherStep: repo.startAttempt({ ...step, step: "reserveStock", attempt: 1 }),

@@ -1,17 +1,17 @@
-import { expect, layer } from "@effect/vitest"
 import type { OrderPlaced } from "@ecommerce/contracts"
 import { SqlClient } from "@effect/sql"
+import { expect, layer } from "@effect/vitest"
 import { Cause, Effect, Exit, Fiber, Layer, Metric, Option, Schedule, TestContext } from "effect"
-import { sagaFinished } from "../../src/saga/Metrics.ts"
 import { randomUUID } from "node:crypto"
 import type { EventHandler, OutboxEvent } from "../../src/outbox/EventHandler.ts"
 import { sagaHandler } from "../../src/saga/Engine.ts"
+import { sagaFinished } from "../../src/saga/Metrics.ts"
 import type { SagaDefinition } from "../../src/saga/Saga.ts"
 import type { SagaConfig } from "../../src/saga/SagaConfig.ts"
 import { SagaSettings } from "../../src/saga/SagaSettings.ts"
 import { DownstreamLive } from "../../src/sagas/Downstream.ts"
-import type { SagaServices } from "../../src/sagas/registry.ts"
 import { OrderPlacedSaga } from "../../src/sagas/OrderPlacedSaga.ts"
+import type { SagaServices } from "../../src/sagas/registry.ts"
 import { type Call, makeFakeServices, reply, type Script } from "../saga-fixtures/FakeServices.ts"
 import {
   EngineDatabase,
@@ -28,7 +28,11 @@ import {
 const settings = testSettings()
 
 /** Runs the handler like the worker: again after every Park, until it succeeds. */
-const drive = (handler: EventHandler, event: OutboxEvent, whileParked: Effect.Effect<unknown, unknown, SqlClient.SqlClient> = Effect.void) =>
+const drive = (
+  handler: EventHandler,
+  event: OutboxEvent,
+  whileParked: Effect.Effect<unknown, unknown, SqlClient.SqlClient> = Effect.void
+) =>
   Effect.gen(function*() {
     let parks = 0
     for (let run = 0; run < 100; run++) {
@@ -104,11 +108,19 @@ layer(EngineDatabase(), { excludeTestServices: true })(
     it.effect("happy path: four calls in order, one key per step and phase, ledger CONFIRMED", () =>
       Effect.gen(function*() {
         const run = yield* runOrderSaga()
-        expect(run.trace).toEqual([forward.createOrder, forward.reserveStock, forward.capturePayment, forward.confirmOrder])
+        expect(run.trace).toEqual([
+          forward.createOrder,
+          forward.reserveStock,
+          forward.capturePayment,
+          forward.confirmOrder
+        ])
         expect(run.parks).toBe(0)
         expect(run.ledger).toEqual({ status: "CONFIRMED", reason: null })
         expect(run.saga.state).toBe("completed")
-        const completed = sagaFinished.pipe(Metric.tagged("saga.type", "OrderPlaced"), Metric.tagged("saga.outcome", "completed"))
+        const completed = sagaFinished.pipe(
+          Metric.tagged("saga.type", "OrderPlaced"),
+          Metric.tagged("saga.outcome", "completed")
+        )
         expect((yield* Metric.value(completed)).count).toBeGreaterThanOrEqual(1)
         const log = yield* stepLogOf(run.saga.id)
         expect(log.map((r) => [r.step, r.phase, r.status, r.attempts])).toEqual([
@@ -122,7 +134,11 @@ layer(EngineDatabase(), { excludeTestServices: true })(
         // The event delivered again (a crash before the outbox row was marked done): no second saga, no call.
         yield* drive(run.handler, run.event)
         expect(run.fake.calls.map((call) => call.endpoint)).toEqual([
-          "GET /payments", "POST /orders", "POST /reservations", "POST /payments/capture", "POST /orders/confirmation"
+          "GET /payments",
+          "POST /orders",
+          "POST /reservations",
+          "POST /payments/capture",
+          "POST /orders/confirmation"
         ])
         const sql = yield* SqlClient.SqlClient
         expect(yield* sql`select 1 from saga_instances where trigger_event_id = ${run.event.eventId}`).toHaveLength(1)
@@ -138,13 +154,22 @@ layer(EngineDatabase(), { excludeTestServices: true })(
           expect(run.parks).toBe(2)
           expect(run.ledger).toEqual({ status: "CONFIRMED", reason: null })
           const log = yield* stepLogOf(run.saga.id)
-          expect(log.find((r) => r.step === step)).toMatchObject({ status: "succeeded", attempts: 3, outcomeUnknown: true })
+          expect(log.find((r) => r.step === step)).toMatchObject({
+            status: "succeeded",
+            attempts: 3,
+            outcomeUnknown: true
+          })
         }))
     }
 
     it.effect("createOrder rejected (409): only the authorization is voided; CANCELLED", () =>
       Effect.gen(function*() {
-        const run = yield* runOrderSaga(onEndpoint("POST /orders", reply.error(409, { _tag: "OrderConflict", orderId: randomUUID(), message: "other data" })))
+        const run = yield* runOrderSaga(
+          onEndpoint(
+            "POST /orders",
+            reply.error(409, { _tag: "OrderConflict", orderId: randomUUID(), message: "other data" })
+          )
+        )
         expect(run.trace).toEqual([forward.createOrder, undo.void])
         expect(run.ledger?.status).toBe("CANCELLED")
         expect(run.saga.state).toBe("compensated")
@@ -154,7 +179,14 @@ layer(EngineDatabase(), { excludeTestServices: true })(
       Effect.gen(function*() {
         const run = yield* runOrderSaga(onEndpoint(
           "POST /reservations",
-          reply.error(409, { _tag: "InsufficientStock", orderId: randomUUID(), sku: "MUG-BLUE", requested: 2, available: 0, message: "no" })
+          reply.error(409, {
+            _tag: "InsufficientStock",
+            orderId: randomUUID(),
+            sku: "MUG-BLUE",
+            requested: 2,
+            available: 0,
+            message: "no"
+          })
         ))
         expect(run.trace).toEqual([forward.createOrder, forward.reserveStock, undo.cancelOrder, undo.void])
         expect(run.ledger).toEqual({ status: "CANCELLED", reason: "out of stock" })
@@ -168,20 +200,36 @@ layer(EngineDatabase(), { excludeTestServices: true })(
       Effect.gen(function*() {
         const run = yield* runOrderSaga(onEndpoint(
           "POST /reservations",
-          reply.error(422, { _tag: "IdempotencyKeyReused", message: "this Idempotency-Key was already used for a different request" })
+          reply.error(422, {
+            _tag: "IdempotencyKeyReused",
+            message: "this Idempotency-Key was already used for a different request"
+          })
         ))
-        expect(run.trace).toEqual([forward.createOrder, forward.reserveStock, undo.releaseStock, undo.cancelOrder, undo.void])
+        expect(run.trace).toEqual([
+          forward.createOrder,
+          forward.reserveStock,
+          undo.releaseStock,
+          undo.cancelOrder,
+          undo.void
+        ])
         expect(run.ledger?.status).toBe("CANCELLED")
         const log = yield* stepLogOf(run.saga.id)
-        expect(log.find((r) => r.step === "reserveStock" && r.phase === "forward")).toMatchObject({ status: "failed", outcomeUnknown: true })
+        expect(log.find((r) => r.step === "reserveStock" && r.phase === "forward")).toMatchObject({
+          status: "failed",
+          outcomeUnknown: true
+        })
       }))
 
     it.effect("capture declined (402): release, cancel, void in reverse order, no refund; CANCELLED payment declined", () =>
       Effect.gen(function*() {
         const run = yield* runOrderSaga(onEndpoint("POST /payments/capture", declined))
         expect(run.trace).toEqual([
-          forward.createOrder, forward.reserveStock, forward.capturePayment,
-          undo.releaseStock, undo.cancelOrder, undo.void
+          forward.createOrder,
+          forward.reserveStock,
+          forward.capturePayment,
+          undo.releaseStock,
+          undo.cancelOrder,
+          undo.void
         ])
         expect(run.ledger).toEqual({ status: "CANCELLED", reason: "payment declined" })
       }))
@@ -190,11 +238,23 @@ layer(EngineDatabase(), { excludeTestServices: true })(
       Effect.gen(function*() {
         const run = yield* runOrderSaga(onEndpoint(
           "POST /orders/confirmation",
-          reply.error(409, { _tag: "OrderTransitionRejected", orderId: randomUUID(), status: "CANCELLED", requested: "CONFIRMED", message: "no" })
+          reply.error(409, {
+            _tag: "OrderTransitionRejected",
+            orderId: randomUUID(),
+            status: "CANCELLED",
+            requested: "CONFIRMED",
+            message: "no"
+          })
         ))
         expect(run.trace).toEqual([
-          forward.createOrder, forward.reserveStock, forward.capturePayment, forward.confirmOrder,
-          undo.refund, undo.releaseStock, undo.cancelOrder, undo.void
+          forward.createOrder,
+          forward.reserveStock,
+          forward.capturePayment,
+          forward.confirmOrder,
+          undo.refund,
+          undo.releaseStock,
+          undo.cancelOrder,
+          undo.void
         ])
         expect(run.ledger?.status).toBe("CANCELLED")
       }))
@@ -210,8 +270,14 @@ layer(EngineDatabase(), { excludeTestServices: true })(
         }
         const run = yield* runOrderSaga(onEndpoint("POST /payments/capture", reply.never, reply.never), saga)
         expect(run.trace).toEqual([
-          forward.createOrder, forward.reserveStock, forward.capturePayment, forward.capturePayment,
-          undo.refund, undo.releaseStock, undo.cancelOrder, undo.void
+          forward.createOrder,
+          forward.reserveStock,
+          forward.capturePayment,
+          forward.capturePayment,
+          undo.refund,
+          undo.releaseStock,
+          undo.cancelOrder,
+          undo.void
         ])
         const log = yield* stepLogOf(run.saga.id)
         expect(log.find((r) => r.step === "capturePayment" && r.phase === "forward")).toMatchObject({
@@ -235,8 +301,13 @@ layer(EngineDatabase(), { excludeTestServices: true })(
         }
         const run = yield* runOrderSaga(script)
         expect(run.trace).toEqual([
-          forward.createOrder, forward.reserveStock, forward.capturePayment,
-          undo.releaseStock, undo.releaseStock, undo.cancelOrder, undo.void
+          forward.createOrder,
+          forward.reserveStock,
+          forward.capturePayment,
+          undo.releaseStock,
+          undo.releaseStock,
+          undo.cancelOrder,
+          undo.void
         ])
         expect(run.saga.state).toBe("needs_attention")
         expect(run.saga.error).toEqual({
@@ -281,7 +352,11 @@ layer(EngineDatabase(), { excludeTestServices: true })(
         hanging = ""
         yield* drive(handler, event)
         const saga = yield* sagaOf(event.eventId)
-        expect(fake.calls.filter((call) => call.method !== "GET").map((call) => `${call.endpoint} ${call.key?.slice(saga.id.length + 1)}`)).toEqual([
+        expect(
+          fake.calls.filter((call) => call.method !== "GET").map((call) =>
+            `${call.endpoint} ${call.key?.slice(saga.id.length + 1)}`
+          )
+        ).toEqual([
           forward.createOrder,
           forward.reserveStock,
           undo.releaseStock,
@@ -292,7 +367,10 @@ layer(EngineDatabase(), { excludeTestServices: true })(
         ])
         expect(yield* ledgerOf(order.orderId)).toEqual({ status: "CANCELLED", reason: "timed out" })
         const log = yield* stepLogOf(saga.id)
-        expect(log.find((r) => r.step === "reserveStock" && r.phase === "forward")).toMatchObject({ status: "failed", outcomeUnknown: true })
+        expect(log.find((r) => r.step === "reserveStock" && r.phase === "forward")).toMatchObject({
+          status: "failed",
+          outcomeUnknown: true
+        })
       }))
 
     it.effect("compensations follow the database's completion order, not the replica's clock (here the TestClock)", () =>
@@ -304,13 +382,26 @@ layer(EngineDatabase(), { excludeTestServices: true })(
           call.endpoint === "POST /payments/capture" && call.previous === 0
             ? reply.unavailable
             : call.endpoint === "POST /orders/confirmation"
-            ? reply.error(409, { _tag: "OrderTransitionRejected", orderId: randomUUID(), status: "CANCELLED", requested: "CONFIRMED", message: "no" })
+            ? reply.error(409, {
+              _tag: "OrderTransitionRejected",
+              orderId: randomUUID(),
+              status: "CANCELLED",
+              requested: "CONFIRMED",
+              message: "no"
+            })
             : undefined
         )
         expect(run.parks).toBe(1)
         expect(run.trace).toEqual([
-          forward.createOrder, forward.reserveStock, forward.capturePayment, forward.capturePayment, forward.confirmOrder,
-          undo.refund, undo.releaseStock, undo.cancelOrder, undo.void
+          forward.createOrder,
+          forward.reserveStock,
+          forward.capturePayment,
+          forward.capturePayment,
+          forward.confirmOrder,
+          undo.refund,
+          undo.releaseStock,
+          undo.cancelOrder,
+          undo.void
         ])
         expect(run.ledger?.status).toBe("CANCELLED")
       }).pipe(Effect.provide(TestContext.TestContext)))
@@ -322,9 +413,16 @@ layer(EngineDatabase(), { excludeTestServices: true })(
         const run = yield* runOrderSaga(
           onEndpoint("POST /reservations", reply.unavailable),
           OrderPlacedSaga,
-          (order) => sql`update saga_instances set deadline_at = now() - interval '1 second' where aggregate_id = ${order.orderId}`
+          (order) =>
+            sql`update saga_instances set deadline_at = now() - interval '1 second' where aggregate_id = ${order.orderId}`
         )
-        expect(run.trace).toEqual([forward.createOrder, forward.reserveStock, undo.releaseStock, undo.cancelOrder, undo.void])
+        expect(run.trace).toEqual([
+          forward.createOrder,
+          forward.reserveStock,
+          undo.releaseStock,
+          undo.cancelOrder,
+          undo.void
+        ])
         expect(run.ledger).toEqual({ status: "CANCELLED", reason: "timed out" })
         expect(run.saga.error).toMatchObject({ details: { saga: { step: "reserveStock" }, errorTag: "SagaTimeout" } })
       }))

@@ -1,7 +1,7 @@
 import { TestDatabase } from "@ecommerce/db/testing"
-import { expect, it as plain, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
 import { SqlError } from "@effect/sql/SqlError"
+import { expect, it as plain, layer } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import pg from "pg"
 import { pruneFinishedSagas } from "../../src/saga/Retention.ts"
@@ -26,7 +26,9 @@ const remaining = (ids: ReadonlyArray<string>) =>
     Effect.all({
       sagas: sql<{ id: string }>`select id::text as id from saga_instances where ${sql.in("id", ids)}`,
       steps: sql<{ id: string }>`select saga_id::text as id from saga_steps where ${sql.in("saga_id", ids)}`
-    })).pipe(Effect.map(({ sagas, steps }) => ({ sagas: sagas.map((r) => r.id).sort(), steps: steps.map((r) => r.id).sort() })))
+    })).pipe(
+      Effect.map(({ sagas, steps }) => ({ sagas: sagas.map((r) => r.id).sort(), steps: steps.map((r) => r.id).sort() }))
+    )
 
 const settings = Layer.succeed(SagaSettings, testSettings({ retentionHours: 24 }))
 
@@ -67,25 +69,36 @@ layer(Layer.merge(EngineDatabase(), settings), { excludeTestServices: true })("s
     }))
 })
 
-const outage = () => new SqlError({ message: "Failed to execute statement", cause: new Error("terminating connection due to administrator command") })
+const outage = () =>
+  new SqlError({
+    message: "Failed to execute statement",
+    cause: new Error("terminating connection due to administrator command")
+  })
 
-plain.live("startup database steps: retried while the database is unavailable; the failure line carries the root cause", () =>
-  Effect.gen(function*() {
-    let calls = 0
-    const flaky = Effect.suspend(() => ++calls < 3 ? Effect.fail(outage()) : Effect.succeed("checked"))
-    expect(yield* retryAtStartup("deploy safety check", flaky)).toBe("checked")
-    expect(calls).toBe(3)
+plain.live(
+  "startup database steps: retried while the database is unavailable; the failure line carries the root cause",
+  () =>
+    Effect.gen(function*() {
+      let calls = 0
+      const flaky = Effect.suspend(() => ++calls < 3 ? Effect.fail(outage()) : Effect.succeed("checked"))
+      expect(yield* retryAtStartup("deploy safety check", flaky)).toBe("checked")
+      expect(calls).toBe(3)
 
-    const down = yield* Effect.flip(retryAtStartup("deploy safety check", Effect.fail(outage())).pipe(
-      Effect.provideService(SagaSettings, testSettings({ startupTimeoutMs: 300 }))
-    ))
-    expect(down.message).toBe(
-      "deploy safety check: database unavailable for STARTUP_TIMEOUT_MS (300 ms): terminating connection due to administrator command"
-    )
+      const down = yield* Effect.flip(
+        retryAtStartup("deploy safety check", Effect.fail(outage())).pipe(
+          Effect.provideService(SagaSettings, testSettings({ startupTimeoutMs: 300 }))
+        )
+      )
+      expect(down.message).toBe(
+        "deploy safety check: database unavailable for STARTUP_TIMEOUT_MS (300 ms): terminating connection due to administrator command"
+      )
 
-    // A refusal is an answer, not an outage: not retried.
-    calls = 0
-    const refused = Effect.suspend(() => (calls++, Effect.fail({ _tag: "UnknownSagaSteps", message: "no" } as const)))
-    expect(yield* Effect.flip(retryAtStartup("deploy safety check", refused))).toMatchObject({ _tag: "UnknownSagaSteps" })
-    expect(calls).toBe(1)
-  }).pipe(Effect.provideService(SagaSettings, testSettings())))
+      // A refusal is an answer, not an outage: not retried.
+      calls = 0
+      const refused = Effect.suspend(() => (calls++, Effect.fail({ _tag: "UnknownSagaSteps", message: "no" } as const)))
+      expect(yield* Effect.flip(retryAtStartup("deploy safety check", refused))).toMatchObject({
+        _tag: "UnknownSagaSteps"
+      })
+      expect(calls).toBe(1)
+    }).pipe(Effect.provideService(SagaSettings, testSettings()))
+)

@@ -5,8 +5,8 @@
  * In the suite it places SAGA_CHECK_CHECKOUTS (default 40); `npm run check:sagas` places 200.
  */
 import { TestCards } from "@ecommerce/contracts"
-import { expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
+import { expect, layer } from "@effect/vitest"
 import { Effect, Either } from "effect"
 import { inject } from "vitest"
 import { awaitStatus, checkoutOf, placeOrder, SystemLive } from "../saga-fixtures/system.ts"
@@ -42,7 +42,9 @@ layer(System, { excludeTestServices: true, timeout: 600_000 })("checkouts under 
       const sql = yield* SqlClient.SqlClient
       // Plenty of everything but one sku, so out-of-stock comes from that sku, not from exhaustion.
       yield* sql`update inventory.stock set on_hand = case when sku = ${SCARCE} then ${SCARCE_STOCK} else 10000 end`
-      const initial = yield* sql<{ sku: string; onHand: number }>`select sku, on_hand as "onHand" from inventory.stock order by sku`
+      const initial = yield* sql<
+        { sku: string; onHand: number }
+      >`select sku, on_hand as "onHand" from inventory.stock order by sku`
       const started = Date.now()
 
       const placed = yield* Effect.forEach(
@@ -55,7 +57,9 @@ layer(System, { excludeTestServices: true, timeout: 600_000 })("checkouts under 
       expect(declined.every((tag) => tag === "PaymentDeclined")).toBe(true)
       expect(declined).toHaveLength(placed.filter((_, i) => i % 10 === 3).length)
 
-      const finals = yield* Effect.forEach(orderIds, (id) => awaitStatus(id, ["PENDING"], "300 seconds"), { concurrency: 20 })
+      const finals = yield* Effect.forEach(orderIds, (id) => awaitStatus(id, ["PENDING"], "300 seconds"), {
+        concurrency: 20
+      })
       const countBy = (values: ReadonlyArray<string>) =>
         values.reduce<Record<string, number>>((counts, value) => ({ ...counts, [value]: (counts[value] ?? 0) + 1 }), {})
       const byStatus = countBy(finals.map((row) => row.status))

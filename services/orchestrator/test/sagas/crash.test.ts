@@ -6,8 +6,8 @@
  */
 import { TestDatabase } from "@ecommerce/db/testing"
 import { testToken } from "@ecommerce/http-kit/testing"
-import { expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
+import { expect, layer } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
@@ -32,7 +32,8 @@ const startWorker = (entry: string, env: Record<string, string>) =>
       child.stderr!.on("data", (chunk: Buffer) => output.push(chunk.toString()))
       return { child, output }
     }),
-    ({ child }) => Effect.sync(() => void (child.exitCode === null && child.signalCode === null && child.kill("SIGKILL")))
+    ({ child }) =>
+      Effect.sync(() => void (child.exitCode === null && child.signalCode === null && child.kill("SIGKILL")))
   )
 
 const exited = (child: ChildProcess) =>
@@ -42,71 +43,80 @@ const exited = (child: ChildProcess) =>
   })
 
 layer(System, { excludeTestServices: true })("crash between two saga steps", (it) => {
-  it.scoped("SIGKILL while reserveStock is in flight: another worker finishes the saga, each effect applied once", () =>
-    Effect.gen(function*() {
-      const sql = yield* SqlClient.SqlClient
-      const db = yield* TestDatabase
-      const urls = yield* ServiceUrls
-      const env = {
-        DATABASE_URL: db.url,
-        ORDERS_SERVICE_URL: urls.orders,
-        INVENTORY_SERVICE_URL: urls.inventory,
-        PAYMENTS_SERVICE_URL: urls.payments,
-        SERVICE_TOKEN: Redacted.value(testToken),
-        LEASE_MS: "1000",
-        POLL_INTERVAL_MS: "500"
-      }
-      const [before] = yield* sql<{ reserved: number }>`select reserved from inventory.stock where sku = 'MUG-BLUE'`
+  it.scoped(
+    "SIGKILL while reserveStock is in flight: another worker finishes the saga, each effect applied once",
+    () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const db = yield* TestDatabase
+        const urls = yield* ServiceUrls
+        const env = {
+          DATABASE_URL: db.url,
+          ORDERS_SERVICE_URL: urls.orders,
+          INVENTORY_SERVICE_URL: urls.inventory,
+          PAYMENTS_SERVICE_URL: urls.payments,
+          SERVICE_TOKEN: Redacted.value(testToken),
+          LEASE_MS: "1000",
+          POLL_INTERVAL_MS: "500"
+        }
+        const [before] = yield* sql<{ reserved: number }>`select reserved from inventory.stock where sku = 'MUG-BLUE'`
 
-      const doomed = yield* startWorker(holdingWorker, env)
-      const orderId = yield* placeOrder(checkoutOf())
-      // The fixture prints HOLDING once the reserve request is in flight.
-      yield* Effect.sleep("100 millis").pipe(
-        Effect.repeat({ until: () => doomed.output.join("").includes("HOLDING") || doomed.child.exitCode !== null }),
-        Effect.timeoutFail({ duration: "45 seconds", onTimeout: () => new Error(`the holding worker never held: ${doomed.output.join("")}`) })
-      )
-      expect(doomed.child.exitCode).toBe(null)
-      const [saga] = yield* sql<{ id: string; state: string; currentStep: string }>`
+        const doomed = yield* startWorker(holdingWorker, env)
+        const orderId = yield* placeOrder(checkoutOf())
+        // The fixture prints HOLDING once the reserve request is in flight.
+        yield* Effect.sleep("100 millis").pipe(
+          Effect.repeat({ until: () => doomed.output.join("").includes("HOLDING") || doomed.child.exitCode !== null }),
+          Effect.timeoutFail({
+            duration: "45 seconds",
+            onTimeout: () => new Error(`the holding worker never held: ${doomed.output.join("")}`)
+          })
+        )
+        expect(doomed.child.exitCode).toBe(null)
+        const [saga] = yield* sql<{ id: string; state: string; currentStep: string }>`
         select id::text as id, state, current_step as "currentStep" from saga_instances where aggregate_id = ${orderId}`
-      expect(saga).toMatchObject({ state: "running", currentStep: "reserveStock" })
-      expect(doomed.output.join("")).toContain(`HOLDING ${saga!.id}:reserveStock:forward`)
+        expect(saga).toMatchObject({ state: "running", currentStep: "reserveStock" })
+        expect(doomed.output.join("")).toContain(`HOLDING ${saga!.id}:reserveStock:forward`)
 
-      doomed.child.kill("SIGKILL")
-      yield* exited(doomed.child)
+        doomed.child.kill("SIGKILL")
+        yield* exited(doomed.child)
 
-      const survivor = yield* startWorker(mainEntry, env)
-      const settled = yield* awaitStatus(orderId).pipe(
-        Effect.mapError((error) => new Error(`${error.message}; worker output:\n${survivor.output.join("")}`))
-      )
-      expect(settled).toEqual({ status: "CONFIRMED", reason: null })
-      expect(yield* effectsOf(orderId)).toEqual({ order: "CONFIRMED", reservation: "HELD", payment: "CAPTURED" })
+        const survivor = yield* startWorker(mainEntry, env)
+        const settled = yield* awaitStatus(orderId).pipe(
+          Effect.mapError((error) => new Error(`${error.message}; worker output:\n${survivor.output.join("")}`))
+        )
+        expect(settled).toEqual({ status: "CONFIRMED", reason: null })
+        expect(yield* effectsOf(orderId)).toEqual({ order: "CONFIRMED", reservation: "HELD", payment: "CAPTURED" })
 
-      // Completed steps were not run again; the interrupted one ran once more, with the same key.
-      const log = yield* sql<{ step: string; attempts: number; status: string }>`
-        select step, attempts, status from saga_steps where saga_id = ${saga!.id} and phase = 'forward' order by started_at`
-      expect(log).toEqual([
-        { step: "authorization", attempts: 1, status: "succeeded" },
-        { step: "verifyOrder", attempts: 1, status: "succeeded" },
-        { step: "createOrder", attempts: 1, status: "succeeded" },
-        { step: "reserveStock", attempts: 2, status: "succeeded" },
-        { step: "capturePayment", attempts: 1, status: "succeeded" },
-        { step: "confirmOrder", attempts: 1, status: "succeeded" }
-      ])
-      // Each service effect once, counted on the service side by idempotency key and natural key.
-      const keys = yield* sql<{ service: string; key: string }>`
+        // Completed steps were not run again; the interrupted one ran once more, with the same key.
+        const log = yield* sql<{ step: string; attempts: number; status: string }>`
+        select step, attempts, status from saga_steps where saga_id = ${
+          saga!.id
+        } and phase = 'forward' order by started_at`
+        expect(log).toEqual([
+          { step: "authorization", attempts: 1, status: "succeeded" },
+          { step: "verifyOrder", attempts: 1, status: "succeeded" },
+          { step: "createOrder", attempts: 1, status: "succeeded" },
+          { step: "reserveStock", attempts: 2, status: "succeeded" },
+          { step: "capturePayment", attempts: 1, status: "succeeded" },
+          { step: "confirmOrder", attempts: 1, status: "succeeded" }
+        ])
+        // Each service effect once, counted on the service side by idempotency key and natural key.
+        const keys = yield* sql<{ service: string; key: string }>`
         select 'orders' as service, key from orders.idempotency_keys where key like ${`${saga!.id}:%`}
         union all select 'inventory', key from inventory.idempotency_keys where key like ${`${saga!.id}:%`}
         union all select 'payments', key from payments.idempotency_keys where key like ${`${saga!.id}:%`}
         order by 1, 2`
-      expect(keys.map((k) => `${k.service} ${k.key.slice(37)}`)).toEqual([
-        "inventory reserveStock:forward",
-        "orders confirmOrder:forward",
-        "orders createOrder:forward",
-        "payments capturePayment:forward"
-      ])
-      const [after] = yield* sql<{ reserved: number }>`select reserved from inventory.stock where sku = 'MUG-BLUE'`
-      expect(after!.reserved).toBe(before!.reserved + 2)
-      const [outbox] = yield* sql<{ status: string }>`select status from outbox where aggregate_id = ${orderId}`
-      expect(outbox?.status).toBe("done")
-    }), 120_000)
+        expect(keys.map((k) => `${k.service} ${k.key.slice(37)}`)).toEqual([
+          "inventory reserveStock:forward",
+          "orders confirmOrder:forward",
+          "orders createOrder:forward",
+          "payments capturePayment:forward"
+        ])
+        const [after] = yield* sql<{ reserved: number }>`select reserved from inventory.stock where sku = 'MUG-BLUE'`
+        expect(after!.reserved).toBe(before!.reserved + 2)
+        const [outbox] = yield* sql<{ status: string }>`select status from outbox where aggregate_id = ${orderId}`
+        expect(outbox?.status).toBe("done")
+      }),
+    120_000
+  )
 })

@@ -3,10 +3,19 @@
  * each disagrees with its ledger row, its aggregate or its authorization. None may capture a wrong
  * amount or confirm an order without money; each ends with a reason an operator can read.
  */
-import { Authorize, AuthorizationId, CardToken, Currency, IdempotencyKey, MinorUnits, type OrderPlaced, TestCards } from "@ecommerce/contracts"
+import {
+  AuthorizationId,
+  Authorize,
+  CardToken,
+  Currency,
+  IdempotencyKey,
+  MinorUnits,
+  type OrderPlaced,
+  TestCards
+} from "@ecommerce/contracts"
 import { PaymentsClient } from "@ecommerce/http-kit/clients"
-import { expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
+import { expect, layer } from "@effect/vitest"
 import { Effect, Schedule } from "effect"
 import { randomUUID } from "node:crypto"
 import { inject } from "vitest"
@@ -34,12 +43,15 @@ const authorize = (order: { orderId: string; amount: number; currency: string })
 
 /** Waits until the event's saga has ended; returns it. */
 const sagaEnded = (eventId: string) =>
-  Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql<{ state: string }>`select state from saga_instances where trigger_event_id = ${eventId}`.pipe(
-      Effect.filterOrFail((rows) => rows[0] !== undefined && !["running", "compensating"].includes(rows[0].state)),
-      Effect.retry(Schedule.spaced("100 millis").pipe(Schedule.upTo("30 seconds"))),
-      Effect.zipRight(sagaOf(eventId))
-    ))
+  Effect.flatMap(
+    SqlClient.SqlClient,
+    (sql) =>
+      sql<{ state: string }>`select state from saga_instances where trigger_event_id = ${eventId}`.pipe(
+        Effect.filterOrFail((rows) => rows[0] !== undefined && !["running", "compensating"].includes(rows[0].state)),
+        Effect.retry(Schedule.spaced("100 millis").pipe(Schedule.upTo("30 seconds"))),
+        Effect.zipRight(sagaOf(eventId))
+      )
+  )
 
 const reasonOf = (saga: { readonly error: unknown }) => (saga.error as { message: string }).message
 

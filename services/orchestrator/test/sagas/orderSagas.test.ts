@@ -1,9 +1,16 @@
 import { TestCards } from "@ecommerce/contracts"
-import { expect, layer } from "@effect/vitest"
 import { SqlClient } from "@effect/sql"
+import { expect, layer } from "@effect/vitest"
 import { Effect, Schedule } from "effect"
 import { inject } from "vitest"
-import { awaitStatus, checkoutOf, effectsOf, placeOrder, requestCancellation, SystemLive } from "../saga-fixtures/system.ts"
+import {
+  awaitStatus,
+  checkoutOf,
+  effectsOf,
+  placeOrder,
+  requestCancellation,
+  SystemLive
+} from "../saga-fixtures/system.ts"
 
 const System = SystemLive({
   adminUrl: inject("adminUrl"),
@@ -12,8 +19,13 @@ const System = SystemLive({
 })
 
 const stockOf = (sku: string) =>
-  Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql<{ onHand: number; reserved: number }>`select on_hand as "onHand", reserved from inventory.stock where sku = ${sku}`).pipe(
+  Effect.flatMap(
+    SqlClient.SqlClient,
+    (sql) =>
+      sql<
+        { onHand: number; reserved: number }
+      >`select on_hand as "onHand", reserved from inventory.stock where sku = ${sku}`
+  ).pipe(
     Effect.map((rows) => rows[0]!)
   )
 
@@ -87,9 +99,10 @@ layer(System, { excludeTestServices: true })("order sagas with the real services
       )
       expect(yield* awaitStatus(orderId, ["CONFIRMED"])).toEqual({ status: "CANCELLED", reason: "changed my mind" })
       // The second saga saw a cancelled order and called nothing.
-      expect((yield* keysOf(orderId)).filter((key) => key.startsWith("cancelOrder") || key.startsWith("refundPayment"))).toEqual([
-        "cancelOrder:forward",
-        "refundPayment:forward"
-      ])
+      expect((yield* keysOf(orderId)).filter((key) => key.startsWith("cancelOrder") || key.startsWith("refundPayment")))
+        .toEqual([
+          "cancelOrder:forward",
+          "refundPayment:forward"
+        ])
     }))
 })
