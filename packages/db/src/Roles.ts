@@ -76,6 +76,8 @@ grant select, update, delete on outbox to orchestrator;
 grant select, update (status, reason, updated_at) on order_ledger to orchestrator;
 grant select, insert, update, delete on worker_heartbeats to orchestrator;
 grant select, insert, update on saga_instances, saga_steps to orchestrator;
+-- Retention (SAGA_RETENTION_HOURS) deletes finished sagas; their steps go by the foreign key's cascade.
+grant delete on saga_instances to orchestrator;
 `
 
 const upsertRole = `

@@ -243,7 +243,8 @@ layer(SystemLive({ adminUrl: inject("adminUrl"), template: inject("templateDatab
           expect((yield* awaitStatus(stranded, ["PENDING"], "30 seconds")).status).toBe("CONFIRMED")
           // The ledger settles inside the handler; the outbox row is marked done just after.
           const settled = yield* outboxRowOf(stranded).pipe(
-            Effect.repeat({ until: (row) => row.status !== "processing", schedule: Schedule.spaced("50 millis") })
+            Effect.filterOrFail((row) => row.status !== "processing"),
+            Effect.retry(Schedule.spaced("50 millis"))
           )
           expect(settled).toMatchObject({ status: "done", last_error: null })
           const shown = json(yield* cli("saga", "show", stranded, "--json"))
