@@ -19,6 +19,7 @@ const secret = (prefix: string) => `${prefix}-${randomBytes(9).toString("hex")}`
 const serviceToken = secret("token")
 const orchestratorPassword = secret("orchestrator-pw")
 const wrongOrdersPassword = secret("orders-pw")
+const edgeKey = secret("edge-key")
 const loginRole = `otel_${randomBytes(4).toString("hex")}`
 
 const services = ["orchestrator", "orders", "inventory", "payments", "edge-api"] as const
@@ -46,12 +47,6 @@ const call = (url: string, init: RequestInit = {}) =>
     return { status: response.status, body: await response.text() }
   })
 
-const authorized = (extra: Record<string, string> = {}) => ({
-  authorization: `Bearer ${serviceToken}`,
-  "content-type": "application/json",
-  ...extra
-})
-
 layer(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")), { excludeTestServices: true })(
   "telemetry of real processes",
   (it) => {
@@ -68,6 +63,7 @@ layer(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")), { exclud
           const common = {
             DATABASE_URL: db.url,
             SERVICE_TOKEN: serviceToken,
+            EDGE_API_KEYS: edgeKey,
             LOG_FORMAT: "json",
             OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
             OTEL_BSP_SCHEDULE_DELAY: "200",
@@ -116,7 +112,11 @@ layer(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")), { exclud
           // payments), a refused call and a Ping the worker handles.
           const checkout = yield* call(`http://127.0.0.1:${edge}/checkout`, {
             method: "POST",
-            headers: authorized({ "idempotency-key": randomUUID() }),
+            headers: {
+              authorization: `Bearer ${edgeKey}`,
+              "content-type": "application/json",
+              "idempotency-key": randomUUID()
+            },
             body: JSON.stringify({
               customerId: "cust-otel",
               items: [{ sku: "MUG-BLUE", quantity: 1 }],
@@ -209,7 +209,7 @@ layer(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")), { exclud
               "\n"
             )
           expect(otlp.rawText().length).toBeGreaterThan(0)
-          for (const value of [serviceToken, orchestratorPassword, wrongOrdersPassword]) {
+          for (const value of [serviceToken, edgeKey, orchestratorPassword, wrongOrdersPassword]) {
             expect(everything).not.toContain(value)
           }
         }).pipe(Effect.scoped),
