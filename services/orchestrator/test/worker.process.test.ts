@@ -252,7 +252,8 @@ layer(Database, { excludeTestServices: true })("worker processes", (it) => {
         expect(lines[0]).toMatch(/level=ERROR .*invalid configuration/)
         expect(lines[0]).toMatch(message)
       }
-    }), 60_000)
+      // Five process starts in a row (each transpiles with tsx): a bound, not a speed assertion.
+    }), 240_000)
 
   it.effect(
     "with Postgres down it retries for STARTUP_TIMEOUT_MS, then exits non-zero without leaking the password",
