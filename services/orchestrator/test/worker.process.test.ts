@@ -51,7 +51,11 @@ layer(Database, { excludeTestServices: true })("worker processes", (it) => {
     () =>
       Effect.gen(function*() {
         const sql = yield* SqlClient.SqlClient
-        const replicas = yield* Effect.all([1, 2, 3, 4].map((n) => worker({ WORKER_ID: `drain-${n}` })))
+        // A small prefetch, so one replica cannot take every aggregate's head at once: the point is
+        // ordering while several replicas share the ordered work.
+        const replicas = yield* Effect.all(
+          [1, 2, 3, 4].map((n) => worker({ WORKER_ID: `drain-${n}`, WORKER_PREFETCH: "4", WORKER_CONCURRENCY: "4" }))
+        )
         yield* Effect.forEach(replicas, ready, { concurrency: "unbounded" })
         yield* sql`
           insert into outbox (aggregate_type, aggregate_id, event_type, payload)
