@@ -54,6 +54,19 @@ export const pgClientOptions = (config: DatabaseConfig): ClientConfig =>
     })
   })
 
+/** Where `PgClient.layer` connects, from the same settings: the URL if set, else the five parts. */
+export const poolConnection = (config: DatabaseConfig) =>
+  Option.match(config.url, {
+    onSome: (url) => ({ url }),
+    onNone: () => ({
+      host: config.host,
+      port: config.port,
+      database: config.database,
+      username: config.username,
+      password: config.password
+    })
+  })
+
 /** `host:port/database` for messages; never includes credentials. */
 export const describeTarget = (config: DatabaseConfig): string =>
   Option.match(config.url, {

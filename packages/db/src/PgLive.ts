@@ -1,6 +1,6 @@
 import { PgClient } from "@effect/sql-pg"
-import { Config, Duration, Effect, Layer, Option, Schedule } from "effect"
-import { DatabaseConfig, describeTarget } from "./DatabaseConfig.ts"
+import { Config, Duration, Effect, Layer, Schedule } from "effect"
+import { DatabaseConfig, describeTarget, poolConnection } from "./DatabaseConfig.ts"
 
 export interface PgLiveOptions {
   readonly applicationName: string
@@ -34,16 +34,7 @@ export const PgLive = (options: PgLiveOptions) =>
       const timeoutMs = yield* StartupTimeout
       const target = describeTarget(db)
       const pool = PgClient.layer({
-        ...Option.match(db.url, {
-          onSome: (url) => ({ url }),
-          onNone: () => ({
-            host: db.host,
-            port: db.port,
-            database: db.database,
-            username: db.username,
-            password: db.password
-          })
-        }),
+        ...poolConnection(db),
         applicationName: options.applicationName,
         maxConnections: options.maxConnections ?? 10,
         connectTimeout: Duration.millis(Math.min(timeoutMs, 5_000))

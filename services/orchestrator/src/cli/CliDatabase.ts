@@ -1,4 +1,4 @@
-import { DatabaseConfig, describeTarget } from "@ecommerce/db"
+import { DatabaseConfig, describeTarget, poolConnection } from "@ecommerce/db"
 import * as PgClient from "@effect/sql-pg/PgClient"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Config, Data, Duration, Effect, Layer, Option, Redacted } from "effect"
@@ -35,16 +35,7 @@ export const CliDatabase = Layer.unwrapEffect(
       ? " (no DATABASE_URL or DATABASE_* set, so this is npm start's embedded Postgres: is it running?)"
       : ""
     return PgClient.layer({
-      ...Option.match(url, {
-        onSome: (url) => ({ url }),
-        onNone: () => ({
-          host: db.host,
-          port: db.port,
-          database: db.database,
-          username: db.username,
-          password: db.password
-        })
-      }),
+      ...poolConnection({ ...db, url }),
       applicationName: "orchestrator-cli",
       maxConnections: 2,
       connectTimeout: Duration.millis(timeoutMs)
