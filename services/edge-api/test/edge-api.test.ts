@@ -24,8 +24,8 @@ import { Effect, Layer, Redacted, Schema } from "effect"
 import { randomUUID } from "node:crypto"
 import { createConnection, createServer, type Socket } from "node:net"
 import { inject } from "vitest"
-import { orderIdFor } from "../src/Checkout.ts"
 import { EdgeAuth, makeEdgeApi } from "../src/Http.ts"
+import { orderIdFor } from "../src/OrderKeys.ts"
 import { listenOnLoopback } from "./loopback.ts"
 
 const adminUrl = inject("adminUrl")

@@ -31,8 +31,8 @@ import { createServer, request as httpRequest, type Server } from "node:http"
 import { createServer as createNetServer, type Socket } from "node:net"
 import { fileURLToPath } from "node:url"
 import { inject } from "vitest"
-import { orderIdFor } from "../src/Checkout.ts"
 import { EdgeApiKeys, EdgeAuth, EdgeAuthLive, makeEdgeApi } from "../src/Http.ts"
+import { orderIdFor } from "../src/OrderKeys.ts"
 import { listenOnLoopback } from "./loopback.ts"
 
 const adminUrl = inject("adminUrl")
