@@ -57,7 +57,6 @@ const Settings = Config.all({
     Config.withDefault(5)
   ),
   edgeKeys: Config.string("EDGE_API_KEYS").pipe(Config.withDefault("dev-edge-key")),
-  serviceToken: Config.redacted("SERVICE_TOKEN").pipe(Config.withDefault(Redacted.make("dev-service-token"))),
   orchestratorPassword: Config.redacted("ORCHESTRATOR_DATABASE_PASSWORD").pipe(
     Config.withDefault(Redacted.make("orchestrator-dev-password"))
   ),
@@ -201,7 +200,7 @@ const program = Effect.gen(function*() {
     const placed: Array<Placed> = []
     const onHandBefore = yield* onHand
     const load = runLoad({
-      edge: { url: edgeUrl, key: edgeKey, legacyServiceToken: Redacted.value(settings.serviceToken) },
+      edge: { url: edgeUrl, key: edgeKey },
       rate: settings.rate,
       limit: args.orders,
       stats,
