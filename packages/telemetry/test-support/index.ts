@@ -1,1 +1,2 @@
 export * from "./OtlpReceiver.ts"
+export * from "./InMemoryTracing.ts"
