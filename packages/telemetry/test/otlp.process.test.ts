@@ -108,35 +108,53 @@ layer(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")), { exclud
             },
             "services/orders/src/main.ts"
           )
-          // Work for every process: a checkout (edge-api -> payments; the saga: orders, inventory,
-          // payments), a refused call and a Ping the worker handles.
-          const checkout = yield* call(`http://127.0.0.1:${edge}/checkout`, {
-            method: "POST",
-            headers: {
-              authorization: `Bearer ${edgeKey}`,
-              "content-type": "application/json",
-              "idempotency-key": randomUUID()
-            },
-            body: JSON.stringify({
-              customerId: "cust-otel",
-              items: [{ sku: "MUG-BLUE", quantity: 1 }],
-              currency: "EUR",
-              cardToken: "tok_visa"
-            })
-          })
-          expect(checkout.status).toBe(202)
-          const orderId = JSON.parse(checkout.body).orderId as string
+          // Work for every process: checkouts (edge-api -> payments; each saga: orders, inventory,
+          // payments), 3 that complete and 2 whose capture is declined (they compensate), a refused
+          // call, a Ping the worker handles and a row no handler knows (dead-lettered at once).
+          const checkoutWith = (cardToken: string) =>
+            call(`http://127.0.0.1:${edge}/checkout`, {
+              method: "POST",
+              headers: {
+                authorization: `Bearer ${edgeKey}`,
+                "content-type": "application/json",
+                "idempotency-key": randomUUID()
+              },
+              body: JSON.stringify({
+                customerId: "cust-otel",
+                items: [{ sku: "MUG-BLUE", quantity: 1 }],
+                currency: "EUR",
+                cardToken
+              })
+            }).pipe(Effect.map((response) => {
+              expect(response.status, response.body).toBe(202)
+              return JSON.parse(response.body).orderId as string
+            }))
+          const cards = ["tok_visa", "tok_capture_declined", "tok_visa", "tok_capture_declined", "tok_visa"]
+          const orderIds = yield* Effect.forEach(cards, checkoutWith)
           expect(
             (yield* call(`http://127.0.0.1:${orders}/orders/${randomUUID()}`, {
               headers: { authorization: "Bearer wrong" }
             })).status
           ).toBe(401)
           const sql = yield* SqlClient.SqlClient
-          yield* sql`insert into outbox (aggregate_type, aggregate_id, event_type, payload) values ('health', 'otel-ping', 'Ping', '{}')`
-          yield* sql<{ status: string }>`select status from order_ledger where order_id = ${orderId}`.pipe(
-            Effect.filterOrFail((rows) => rows[0]?.status === "CONFIRMED"),
+          yield* sql`
+            insert into outbox (aggregate_type, aggregate_id, event_type, payload)
+            values ('health', 'otel-ping', 'Ping', '{}'), ('health', 'otel-dead', 'NoSuchEvent', '{}')`
+          const finals = yield* sql<{ orderId: string; status: string }>`
+            select order_id::text as "orderId", status from order_ledger where order_id in ${sql.in(orderIds)}`.pipe(
+            Effect.filterOrFail((rows) => rows.length === orderIds.length && rows.every((r) => r.status !== "PENDING")),
             Effect.retry(Schedule.spaced("200 millis")),
             Effect.timeout("300 seconds")
+          )
+          const statusOf = new Map(finals.map((row) => [row.orderId, row.status]))
+          expect(orderIds.map((id) => statusOf.get(id))).toEqual(
+            cards.map((card) => card === "tok_visa" ? "CONFIRMED" : "CANCELLED")
+          )
+          // Metrics are exported every 500 ms: wait for the five outcomes before stopping anything.
+          const finishedTotal = (r: OtlpReceiver) =>
+            r.latestPoints("orchestrator", "saga.finished").reduce((sum, point) => sum + point.value, 0)
+          yield* Effect.promise(() =>
+            otlp.waitFor("five finished sagas in the metrics", (r) => finishedTotal(r) === 5, 120_000)
           )
           yield* Effect.promise(() =>
             otlp.waitFor("spans, metrics and logs from all five processes", (r) =>
@@ -202,6 +220,56 @@ layer(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")), { exclud
             service: "orders",
             message: expect.stringMatching(/^cannot start: /)
           })
+
+          // One trace per checkout: the trace id of the `traceparent` the edge API wrote into the order's
+          // outbox row is the trace of the edge's, orders', inventory's and payments' server spans for
+          // that order and of the saga's spans.
+          const spans = otlp.spans()
+          const outboxHeaders = yield* sql<{ orderId: string; headers: { traceparent?: string } }>`
+            select aggregate_id as "orderId", headers from outbox
+            where event_type = 'OrderPlaced' and aggregate_id in ${sql.in(orderIds)}`
+          const traceOf = new Map(outboxHeaders.map((row) => [row.orderId, row.headers.traceparent?.split("-")[1]]))
+          for (const [index, orderId] of orderIds.entries()) {
+            const traceId = traceOf.get(orderId)
+            expect(traceId, `traceparent of ${orderId}`).toMatch(/^[0-9a-f]{32}$/)
+            const inTrace = spans.filter((span) => span.traceId === traceId)
+            const serverRoutes = (service: string) =>
+              inTrace.filter((span) => span.service === service && span.kind === 2).map((span) =>
+                `${span.attributes["http.request.method"]} ${span.attributes["http.route"]}`
+              ).sort()
+            const compensated = cards[index] !== "tok_visa"
+            expect(serverRoutes("edge-api"), orderId).toEqual(["POST /checkout"])
+            expect(serverRoutes("orders"), orderId).toEqual(
+              compensated
+                ? ["POST /orders", "POST /orders/:order_id/cancellation"]
+                : ["POST /orders", "POST /orders/:order_id/confirmation"]
+            )
+            expect(serverRoutes("inventory"), orderId).toEqual(
+              compensated ? ["DELETE /reservations/:order_id", "POST /reservations"] : ["POST /reservations"]
+            )
+            // Payments also answers the saga's reads (GET /payments/:authorization_id) before it acts.
+            expect(serverRoutes("payments"), orderId).toEqual(expect.arrayContaining([
+              "POST /payments/authorizations",
+              "POST /payments/capture/:authorization_id",
+              ...(compensated ? ["POST /payments/void/:authorization_id"] : [])
+            ]))
+            const saga = inTrace.filter((span) => span.service === "orchestrator" && span.name === "saga.OrderPlaced")
+            expect(saga.map((span) => [span.attributes["order.id"], span.attributes["saga.state"]]), orderId).toEqual([
+              [orderId, compensated ? "compensated" : "completed"]
+            ])
+            const steps = inTrace.filter((span) =>
+              span.service === "orchestrator" && /^saga\.(step|compensate)\./.test(span.name)
+            )
+            expect(steps.every((span) => span.parentSpanId === saga[0]!.spanId)).toBe(true)
+            expect(steps.map((span) => span.name)).toEqual(expect.arrayContaining([
+              "saga.step.createOrder",
+              "saga.step.reserveStock",
+              "saga.step.capturePayment",
+              ...(compensated
+                ? ["saga.compensate.reserveStock", "saga.compensate.createOrder"]
+                : ["saga.step.confirmOrder"])
+            ]))
+          }
 
           // No secret in any output or export.
           const everything = [...services.map((name) => processes[name].output()), refused.output(), otlp.rawText()]
