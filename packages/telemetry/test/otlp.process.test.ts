@@ -271,6 +271,41 @@ layer(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")), { exclud
             ]))
           }
 
+          // The exported saga metrics say exactly what happened: 5 started, 3 completed, 2 compensated.
+          const series = (name: string) =>
+            otlp.latestPoints("orchestrator", name).map((point): Record<string, unknown> => ({
+              ...point.attributes,
+              n: point.count ?? point.value
+            }))
+          expect(series("saga.started")).toEqual([{ "saga.type": "OrderPlaced", n: 5 }])
+          expect(series("saga.finished")).toEqual(expect.arrayContaining([
+            { "saga.type": "OrderPlaced", "saga.outcome": "completed", n: 3 },
+            { "saga.type": "OrderPlaced", "saga.outcome": "compensated", n: 2 }
+          ]))
+          expect(series("saga.finished")).toHaveLength(2)
+          expect(series("saga.duration")).toEqual(expect.arrayContaining([
+            { "saga.type": "OrderPlaced", "saga.outcome": "completed", n: 3 },
+            { "saga.type": "OrderPlaced", "saga.outcome": "compensated", n: 2 }
+          ]))
+          const stepCounts = Object.fromEntries(
+            series("saga.step.duration").map((
+              p
+            ) => [`${p["saga.step"]}/${p["saga.phase"]}/${p["saga.step.outcome"]}`, p.n])
+          )
+          expect(stepCounts).toEqual({
+            "authorization/forward/succeeded": 5,
+            "verifyOrder/forward/succeeded": 5,
+            "createOrder/forward/succeeded": 5,
+            "reserveStock/forward/succeeded": 5,
+            "capturePayment/forward/succeeded": 3,
+            "capturePayment/forward/rejected": 2,
+            "confirmOrder/forward/succeeded": 3,
+            "reserveStock/compensate/succeeded": 2,
+            "createOrder/compensate/succeeded": 2,
+            "authorization/compensate/succeeded": 2
+          })
+          expect(otlp.latestPoints("orchestrator", "saga.step.retries")).toEqual([])
+
           // No secret in any output or export.
           const everything = [...services.map((name) => processes[name].output()), refused.output(), otlp.rawText()]
             .join(
