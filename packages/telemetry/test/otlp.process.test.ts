@@ -137,9 +137,10 @@ layer(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")), { exclud
             })).status
           ).toBe(401)
           const sql = yield* SqlClient.SqlClient
-          yield* sql`
+          const [dead] = yield* sql<{ eventId: string }>`
             insert into outbox (aggregate_type, aggregate_id, event_type, payload)
-            values ('health', 'otel-ping', 'Ping', '{}'), ('health', 'otel-dead', 'NoSuchEvent', '{}')`
+            values ('health', 'otel-ping', 'Ping', '{}'), ('health', 'otel-dead', 'NoSuchEvent', '{}')
+            returning event_id::text as "eventId"`.pipe(Effect.map((rows) => rows.slice(1)))
           const finals = yield* sql<{ orderId: string; status: string }>`
             select order_id::text as "orderId", status from order_ledger where order_id in ${sql.in(orderIds)}`.pipe(
             Effect.filterOrFail((rows) => rows.length === orderIds.length && rows.every((r) => r.status !== "PENDING")),
@@ -305,6 +306,41 @@ layer(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")), { exclud
             "authorization/compensate/succeeded": 2
           })
           expect(otlp.latestPoints("orchestrator", "saga.step.retries")).toEqual([])
+
+          // Logs: every line inside a saga carries the saga's id, its order's id and its trace; a
+          // finished saga logs its outcome and duration; a dead-lettered event a warning with its id,
+          // type and reason.
+          const orchestratorLines = processes.orchestrator.output().trim().split("\n").map((line) =>
+            JSON.parse(line) as Record<string, unknown>
+          )
+          const sagaLines = orchestratorLines.filter((line) => line["saga.type"] !== undefined)
+          for (const line of sagaLines) {
+            expect(line, JSON.stringify(line)).toMatchObject({
+              "saga.id": expect.any(String),
+              "order.id": expect.any(String),
+              trace_id: traceOf.get(line["order.id"] as string)
+            })
+          }
+          for (const [index, orderId] of orderIds.entries()) {
+            const outcome = cards[index] === "tok_visa" ? "completed" : "compensated"
+            const finished = sagaLines.filter((line) =>
+              line["order.id"] === orderId && line["saga.outcome"] !== undefined
+            )
+            expect(finished, orderId).toEqual([
+              expect.objectContaining({
+                level: "INFO",
+                message: expect.stringMatching(new RegExp(`^saga ${outcome} after \\d+ ms`)),
+                "saga.outcome": outcome,
+                "saga.duration_ms": expect.any(Number)
+              })
+            ])
+          }
+          expect(orchestratorLines.filter((line) => line.event_id === dead!.eventId && line.level === "WARN")).toEqual([
+            expect.objectContaining({
+              message: expect.stringContaining("event dead-lettered: unknown event_type \"NoSuchEvent\""),
+              event_type: "NoSuchEvent"
+            })
+          ])
 
           // No secret in any output or export.
           const everything = [...services.map((name) => processes[name].output()), refused.output(), otlp.rawText()]
