@@ -42,14 +42,16 @@ export const callOnce = <Ctx, R>(
         )
       )
     }),
-    Effect.map(([, exit]) => exit),
+    // Re-raised inside the span, so a failed attempt's span has error status with its cause.
+    Effect.flatMap(([, exit]) => exit),
     Effect.withSpan(`saga.${phase === "forward" ? "step" : "compensate"}.${step.name}`, {
       attributes: {
         "saga.step.attempt": attempt,
         "idempotency.key": key,
         ...(step.service === undefined ? {} : { "downstream.service": step.service })
       }
-    })
+    }),
+    Effect.exit
   )
 }
 
