@@ -1,2 +1,2 @@
-export * from "./OtlpReceiver.ts"
 export * from "./InMemoryTracing.ts"
+export * from "./OtlpReceiver.ts"

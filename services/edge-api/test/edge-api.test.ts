@@ -24,8 +24,8 @@ import { Effect, Layer, Redacted, Schema } from "effect"
 import { randomUUID } from "node:crypto"
 import { createConnection, createServer, type Socket } from "node:net"
 import { inject } from "vitest"
-import { orderIdFor } from "../src/Checkout.ts"
 import { EdgeAuth, makeEdgeApi } from "../src/Http.ts"
+import { orderIdFor } from "../src/OrderKeys.ts"
 import { listenOnLoopback } from "./loopback.ts"
 
 const adminUrl = inject("adminUrl")
@@ -100,15 +100,17 @@ const TestLive = edgeClientFor(PaymentsLive).pipe(
 
 const newKey = () => IdempotencyKey.make(randomUUID())
 
-const order = (options: { card?: string; customer?: string; skus?: Array<[string, number]> } = {}) =>
-  new Checkout({
+const order = (options: { card?: string; customer?: string; skus?: Array<[string, number]> } = {}) => {
+  const [first, ...rest] = (options.skus ?? [["MUG-BLUE", 2], ["SOCKS-3PACK", 1]]).map(([sku, quantity]) =>
+    new CheckoutLine({ sku: Sku.make(sku), quantity })
+  )
+  return new Checkout({
     customerId: CustomerId.make(options.customer ?? "cust-42"),
-    items: (options.skus ?? [["MUG-BLUE", 2], ["SOCKS-3PACK", 1]]).map(([sku, quantity]) =>
-      new CheckoutLine({ sku: Sku.make(sku), quantity })
-    ) as unknown as readonly [CheckoutLine, ...Array<CheckoutLine>],
+    items: [first!, ...rest],
     currency: Currency.make("EUR"),
     cardToken: CardToken.make(options.card ?? TestCards.approved)
   })
+}
 
 /** The order id a checkout by `customer` with `key` gets. */
 const orderOf = (key: IdempotencyKey, customer = "cust-42") => orderIdFor(CustomerId.make(customer), key)

@@ -1,4 +1,4 @@
-import { OrderCancellationRequested, OrderPlaced } from "@ecommerce/contracts"
+import { InsufficientStock, OrderCancellationRequested, OrderId, OrderPlaced, Sku } from "@ecommerce/contracts"
 import { HttpClientError, HttpClientRequest, HttpClientResponse } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
 import { expect, it as plain, layer } from "@effect/vitest"
@@ -165,7 +165,13 @@ plain.effect(
       })
       expect(classify("inventory", inventoryErrors, new HttpClientError.RequestError({ request, reason: "Transport" })))
         .toMatchObject({ kind: "transient", unknownOutcome: true })
-      const insufficient = { _tag: "InsufficientStock", message: "none left" } as Parameters<typeof classify<never>>[2]
+      const insufficient = new InsufficientStock({
+        orderId: OrderId.make("5b1c3c0e-0000-4000-8000-000000000000"),
+        sku: Sku.make("MUG-BLUE"),
+        requested: 2,
+        available: 0,
+        message: "none left"
+      })
       expect(classify("inventory", inventoryErrors, insufficient)).toMatchObject({
         kind: "permanent",
         unknownOutcome: false,
