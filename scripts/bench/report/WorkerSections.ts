@@ -59,6 +59,17 @@ export const drainSection = (r: Json, out: Array<string>, charts: Record<string,
     ])
   ))
   out.push("")
+  if (d.telemetry) {
+    const t = d.telemetry
+    out.push(
+      `Telemetry on (\`ours-telemetry\`: traces, metrics and logs over OTLP/HTTP to a loopback receiver, SDK defaults), ` +
+        `1 process: ${fmt(t.eventsPerSecondOn)} events/s against ${fmt(t.eventsPerSecondOff)} off, ` +
+        `${fmt(t.throughputOnVsOff, 2)}× (worker CPU ${fmt(t.workerCpuUsPerEventOn, 1)} against ${
+          fmt(t.workerCpuUsPerEventOff, 1)
+        } µs/event).`
+    )
+    out.push("")
+  }
   const systems = ["ours", "graphile-tuned", "graphile-default"]
   charts["drain.svg"] = barChart(
     "Drain throughput by process count (medians)",
