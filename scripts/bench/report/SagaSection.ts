@@ -14,7 +14,7 @@ export const sagasSection = (r: Json, out: Array<string>, charts: Record<string,
       "placed through the edge API while no saga runner is up; then one system runs all the OrderPlaced sagas (a burst); " +
       `${st.rounds} interleaved rounds, medians. Ours: one orchestrator replica with defaults (events released in one statement ` +
       "after it started). DBOS Transact: a workflow with one step per call (+ the ledger update as a step), on a queue with " +
-      `concurrency ${st.concurrency} and a ${st.dbosPollMs} ms polling interval. Bare calls: the same four HTTP calls at the ` +
+      `concurrency ${st.concurrency} and a ${st.dbosPollMs} ms polling interval. Bare calls: the same five HTTP calls at the ` +
       "same concurrency with no persistence. Unloaded latency: one saga at a time " +
       `(${
         fmt(st.unloaded)
@@ -53,7 +53,7 @@ export const sagasSection = (r: Json, out: Array<string>, charts: Record<string,
   out.push(
     `Ours / DBOS: ${fmt(s.oursVsDbos, 2)}×; ours / bare calls: ${
       fmt(s.oursVsBare, 2)
-    }×. Statements per step divide by the saga's ${st.sagaSteps} units (authorization, createOrder, reserveStock, capturePayment, confirmOrder); DBOS's count both its system database and the ledger update.`
+    }×. Statements per step divide by ${st.sagaSteps} steps for every system (ours: authorization, verifyOrder, createOrder, reserveStock, capturePayment, confirmOrder; DBOS: verifyOrder's GET, the four calls and the ledger update); DBOS's count both its system database and the ledger update.`
   )
   out.push("")
   charts["sagas.svg"] = barChart("Saga throughput, burst of checkouts (medians)", "sagas/s", ["sagas/s"], [

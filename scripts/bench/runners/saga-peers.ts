@@ -1,12 +1,13 @@
 /**
  * The saga's peers for the benchmark, one process per round. It takes every pending OrderPlaced
  * event from the outbox (marking them done, so our orchestrator never sees them) and runs the
- * OrderPlaced saga's forward path for each: POST /orders, POST /reservations,
- * POST /payments/capture/:id, POST /orders/:id/confirmation (the same requests, headers and
- * bodies our saga sends), then settles the ledger row.
+ * OrderPlaced saga's forward path for each: GET /payments/:id (verifyOrder's check of the
+ * authorization), POST /orders, POST /reservations, POST /payments/capture/:id with the capture
+ * terms, POST /orders/:id/confirmation (the same requests, headers and bodies our saga sends), then
+ * settles the ledger row.
  * - BENCH_MODE=dbos: a DBOS Transact workflow with one step per call (+ the ledger update as a
- *   step), started on a queue with concurrency BENCH_CONCURRENCY and BENCH_POLL_MS queue polling.
- * - BENCH_MODE=bare: the four calls in a plain loop at the same concurrency, no persistence, no ledger.
+ *   step: six steps), started on a queue with concurrency BENCH_CONCURRENCY and BENCH_POLL_MS queue polling.
+ * - BENCH_MODE=bare: the five calls in a plain loop at the same concurrency, no persistence, no ledger.
  * BENCH_SEQUENTIAL=1 runs one saga at a time (unloaded latency). Prints "ready", starts on a "go"
  * line on stdin (so that launching DBOS is not measured), then prints one JSON line.
  * The happy path only: the benchmark's orders are all approved with plenty of stock (a non-2xx throws).
@@ -39,12 +40,12 @@ const urls = {
 const token = env("SERVICE_TOKEN")
 const pool = new pg.Pool({ connectionString: env("DATABASE_URL"), max: 4 })
 
-const call = async (url: string, key: string, body?: unknown) => {
+const call = async (url: string, key: string | undefined, body?: unknown) => {
   const response = await fetch(url, {
-    method: "POST",
+    method: key === undefined ? "GET" : "POST",
     headers: {
       authorization: `Bearer ${token}`,
-      "idempotency-key": key,
+      ...(key === undefined ? {} : { "idempotency-key": key }),
       ...(body === undefined ? {} : { "content-type": "application/json" })
     },
     ...(body === undefined ? {} : { body: JSON.stringify(body) })
@@ -55,6 +56,7 @@ const call = async (url: string, key: string, body?: unknown) => {
 
 const calls = (order: OrderPlaced, key: (step: string) => string) =>
   [
+    () => call(`${urls.payments}/payments/${order.authorizationId}`, undefined),
     () =>
       call(`${urls.orders}/orders`, key("createOrder"), {
         orderId: order.orderId,
@@ -68,11 +70,16 @@ const calls = (order: OrderPlaced, key: (step: string) => string) =>
         orderId: order.orderId,
         items: order.items.map(({ quantity, sku }) => ({ sku, quantity }))
       }),
-    () => call(`${urls.payments}/payments/capture/${order.authorizationId}`, key("capturePayment")),
+    () =>
+      call(`${urls.payments}/payments/capture/${order.authorizationId}`, key("capturePayment"), {
+        orderId: order.orderId,
+        amount: order.amount,
+        currency: order.currency
+      }),
     () => call(`${urls.orders}/orders/${order.orderId}/confirmation`, key("confirmOrder"))
   ] as const
 
-const stepNames = ["createOrder", "reserveStock", "capturePayment", "confirmOrder"]
+const stepNames = ["verifyOrder", "createOrder", "reserveStock", "capturePayment", "confirmOrder"]
 
 const settle = (orderId: string) =>
   pool.query(

@@ -1,8 +1,8 @@
 import { SqlClient } from "@effect/sql"
-import { Clock, Effect, ParseResult, Schema } from "effect"
+import { Effect, ParseResult, Schema } from "effect"
 import { randomUUID } from "node:crypto"
 import { HandlerError, makeHandler, type OutboxEvent } from "../outbox/EventHandler.ts"
-import { resumeSaga, type SagaEnv } from "./RunSaga.ts"
+import { openSaga, resumeSaga, type SagaEnv } from "./RunSaga.ts"
 import type { SagaDefinition } from "./Saga.ts"
 import { SagaRepo } from "./SagaRepo.ts"
 import { SagaSettings } from "./SagaSettings.ts"
@@ -24,50 +24,44 @@ export const sagaHandler = <Ctx, CtxEncoded, Payload, R>(saga: SagaDefinition<Ct
     const repo = yield* SagaRepo
     const services = yield* Effect.context<R>()
     const env: SagaEnv<Ctx, CtxEncoded, Payload, R> = { saga, settings, sql, repo, services }
-    const encodeContext = Schema.encode(saga.context)
     const decodeContext = Schema.decodeUnknown(saga.context, { errors: "all" })
 
-    /** Creates the event's saga unless it exists, and takes it for this run. */
+    /** Opens the event's saga for this run (creating it, or taking it over). */
     const takeSaga = (event: OutboxEvent<Payload>, runToken: string) =>
       Effect.gen(function*() {
-        const now = yield* Clock.currentTimeMillis
-        yield* repo.create({
-          id: randomUUID(),
-          type: saga.type,
-          eventId: event.eventId,
-          aggregateId: event.aggregateId,
-          context: yield* encodeContext(saga.initialContext(event.payload)),
-          deadlineMs: now + settings.sagaTimeoutMs
-        })
-        const row = yield* Effect.flatten(repo.take({ eventId: event.eventId, runToken }))
-        if (row.saga_type !== saga.type) {
+        const opened = yield* openSaga(env, event, runToken)
+        if (opened.row.saga_type !== saga.type) {
           return yield* new HandlerError({
             retryable: false,
-            message: `event ${event.eventId} started a ${row.saga_type} saga, not ${saga.type}`
+            message: `event ${event.eventId} started a ${opened.row.saga_type} saga, not ${saga.type}`
           })
         }
-        return row
+        return opened
       })
 
     const run = (event: OutboxEvent<Payload>) =>
       Effect.gen(function*() {
         const runToken = randomUUID()
-        const row = yield* takeSaga(event, runToken)
+        const opened = yield* takeSaga(event, runToken)
+        const { row } = opened
         yield* Effect.annotateCurrentSpan({ "saga.id": row.id, "saga.type": saga.type, "saga.state": row.state })
-        if (row.state !== "running" && row.state !== "compensating") {
-          // A re-delivered event whose saga already ended (a crash before the outbox row was done).
-          yield* Effect.logDebug(`saga already ${row.state}`)
-          return
-        }
-        const context = yield* decodeContext(row.context).pipe(
-          Effect.mapError((error) =>
-            new HandlerError({
-              retryable: false,
-              message: `saga ${row.id}: stored context does not match ${saga.type}: ${formatParseError(error)}`
-            })
+        // From here on every log line names the saga (and, from the annotations below, its order and event).
+        yield* Effect.gen(function*() {
+          if (row.state !== "running" && row.state !== "compensating") {
+            // A re-delivered event whose saga already ended (a crash before the outbox row was done).
+            yield* Effect.logDebug(`saga already ${row.state}`)
+            return
+          }
+          const context = yield* decodeContext(row.context).pipe(
+            Effect.mapError((error) =>
+              new HandlerError({
+                retryable: false,
+                message: `saga ${row.id}: stored context does not match ${saga.type}: ${formatParseError(error)}`
+              })
+            )
           )
-        )
-        yield* resumeSaga(env, row, runToken, context).pipe(Effect.annotateLogs({ "saga.id": row.id }))
+          yield* resumeSaga(env, opened, runToken, context)
+        }).pipe(Effect.annotateLogs({ "saga.id": row.id }))
       }).pipe(
         Effect.catchTags({
           SqlError: (error) =>
@@ -82,11 +76,6 @@ export const sagaHandler = <Ctx, CtxEncoded, Payload, R>(saga: SagaDefinition<Ct
             new HandlerError({
               retryable: false,
               message: `saga ${saga.type}: context does not encode: ${formatParseError(error)}`
-            }),
-          NoSuchElementException: () =>
-            new HandlerError({
-              retryable: true,
-              message: `saga ${saga.type}: saga row of event ${event.eventId} vanished`
             })
         }),
         Effect.annotateLogs({ "saga.type": saga.type, "order.id": event.aggregateId, "event.id": event.eventId }),

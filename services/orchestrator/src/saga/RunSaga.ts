@@ -1,8 +1,9 @@
 import type { SqlClient } from "@effect/sql"
 import { Clock, type Context, Effect, Either, Metric, Option, Schema } from "effect"
+import { randomUUID } from "node:crypto"
 import { Park } from "../outbox/EventHandler.ts"
 import { sagaDuration, sagaFinished, sagaStarted } from "./Metrics.ts"
-import { logKey, runStep, type SagaRun, type StepResult } from "./RunStep.ts"
+import { runStep, type StepResult } from "./RunStep.ts"
 import {
   type EndState,
   type SagaDefinition,
@@ -13,7 +14,9 @@ import {
   type Unit
 } from "./Saga.ts"
 import type { SagaConfig } from "./SagaConfig.ts"
-import type { InstanceRow, SagaRepo } from "./SagaRepo.ts"
+import type { SagaRepo } from "./SagaRepo.ts"
+import type { InstanceRow } from "./SagaRows.ts"
+import { flushDone, logKey, type SagaRun, takeDone } from "./SagaRun.ts"
 import type { StepFailure } from "./StepFailure.ts"
 
 type Failed = Extract<StepResult<unknown>, { _tag: "Failed" }>
@@ -42,6 +45,8 @@ export const toCompensate = <Ctx, R>(steps: ReadonlyArray<Step<Ctx, R>>, log: Sa
 const runUnit = <Ctx, R>(run: SagaRun<Ctx, R>, unit: Unit<Ctx, R>, context: Ctx) =>
   Effect.gen(function*() {
     if (unit._tag === "Step") return yield* runStep(run, unit, "forward", context, true)
+    // Members run side by side: none of their writes can carry an earlier unwritten success.
+    yield* flushDone(run as SagaRun<unknown, unknown>)
     const results = yield* Effect.all(
       unit.steps.map((member) => Effect.either(runStep(run, member, "forward", context, false))),
       { concurrency: "unbounded" }
@@ -70,10 +75,43 @@ export interface SagaEnv<Ctx, CtxEncoded, Payload, R> {
 
 const decodeError = Schema.decodeUnknown(SagaErrorRecordSchema)
 
+/** The saga's first step, if it starts with a single step (not a parallel group). */
+const firstStepOf = <Ctx, R>(units: ReadonlyArray<Unit<Ctx, R>>) => units[0]?._tag === "Step" ? units[0].name : null
+
+/** The saga as `open` left it: `created` when this run created it (and started its first step). */
+export interface OpenedSaga {
+  readonly row: InstanceRow
+  readonly created: boolean
+}
+
+/**
+ * Opens the saga of an event for a run in one statement (see `SagaRepo.open`): a new saga is
+ * created with its first step's attempt 1 started; an existing one is taken.
+ */
+export const openSaga = <Ctx, CtxEncoded, Payload, R>(
+  env: SagaEnv<Ctx, CtxEncoded, Payload, R>,
+  event: { readonly eventId: string; readonly aggregateId: string; readonly payload: Payload },
+  runToken: string
+) =>
+  Effect.gen(function*() {
+    const now = yield* Clock.currentTimeMillis
+    return yield* env.repo.open({
+      id: randomUUID(),
+      type: env.saga.type,
+      eventId: event.eventId,
+      aggregateId: event.aggregateId,
+      context: yield* Schema.encode(env.saga.context)(env.saga.initialContext(event.payload)),
+      deadlineMs: now + env.settings.sagaTimeoutMs,
+      runToken,
+      firstStep: firstStepOf(env.saga.units)
+    })
+  })
+
 /** A saga reached its end state: the outcome metrics, and one log line with outcome and duration. */
 const finished = (type: string, row: InstanceRow, state: EndState, error: SagaErrorRecord | undefined) =>
   Effect.gen(function*() {
-    const durationMs = Math.max(0, (yield* Clock.currentTimeMillis) - row.created_ms)
+    // Whole milliseconds: created_ms comes from the database's clock with microseconds.
+    const durationMs = Math.max(0, Math.round((yield* Clock.currentTimeMillis) - row.created_ms))
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const tagged = <M extends Metric.Metric<any, any, any>>(metric: M) =>
       metric.pipe(Metric.tagged("saga.type", type), Metric.tagged("saga.outcome", state)) as M
@@ -97,7 +135,7 @@ const finished = (type: string, row: InstanceRow, state: EndState, error: SagaEr
  */
 export const resumeSaga = <Ctx, CtxEncoded, Payload, R>(
   env: SagaEnv<Ctx, CtxEncoded, Payload, R>,
-  row: InstanceRow,
+  { created, row }: OpenedSaga,
   runToken: string,
   initial: Ctx
 ) =>
@@ -115,10 +153,15 @@ export const resumeSaga = <Ctx, CtxEncoded, Payload, R>(
       settings,
       repo,
       services,
-      log: new Map((yield* repo.steps(sagaId)).map((r) => [logKey(r.step, r.phase), r])),
-      encodeContext: Schema.encode(saga.context)
+      // A saga this run created has no log yet: reading it would cost a statement for nothing.
+      log: new Map(created ? [] : (yield* repo.steps(sagaId)).map((r) => [logKey(r.step, r.phase), r])),
+      encodeContext: Schema.encode(saga.context),
+      unwritten: {
+        done: Option.none(),
+        started: created && firstStepOf(saga.units) !== null ? logKey(firstStepOf(saga.units)!, "forward") : undefined
+      }
     }
-    if (row.state === "running" && run.log.size === 0) {
+    if (created) {
       yield* Metric.update(sagaStarted.pipe(Metric.tagged("saga.type", saga.type)), 1)
     }
     let context = initial
@@ -158,7 +201,9 @@ export const resumeSaga = <Ctx, CtxEncoded, Payload, R>(
     const end = (state: EndState, error: SagaErrorRecord | undefined) =>
       sql.withTransaction(
         Effect.zipRight(
-          repo.finish({ sagaId, runToken, state, error }),
+          Effect.suspend(() =>
+            repo.finish({ sagaId, runToken, state, error, done: takeDone(run as SagaRun<unknown, unknown>) })
+          ),
           saga.finish(context, error === undefined ? { state } : { state, error }).pipe(Effect.provide(services))
         )
       ).pipe(Effect.zipRight(finished(saga.type, row, state, error)))
@@ -175,6 +220,7 @@ export const resumeSaga = <Ctx, CtxEncoded, Payload, R>(
       }
       reason = errorRecord(failed.value.step, "compensating", failed.value.failure)
       yield* Effect.logWarning(`compensating: ${reason.message}`).pipe(Effect.annotateLogs({ error: reason }))
+      yield* flushDone(run as SagaRun<unknown, unknown>)
       yield* repo.beginCompensation({ sagaId, runToken, error: reason })
     }
     const rejected = yield* compensate

@@ -1,21 +1,11 @@
-import {
-  Cause,
-  Clock,
-  type Context,
-  Duration,
-  Effect,
-  Exit,
-  Metric,
-  MetricLabel,
-  Option,
-  type ParseResult
-} from "effect"
+import { Cause, Clock, Duration, Effect, Exit, Metric, Option } from "effect"
 import { Park } from "../outbox/EventHandler.ts"
-import { stepDuration, stepRetries } from "./Metrics.ts"
-import { idempotencyKey, type Phase, type Step } from "./Saga.ts"
-import type { SagaConfig } from "./SagaConfig.ts"
-import type { SagaRepo, StepRef, StepRow, StepStatus } from "./SagaRepo.ts"
+import { stepRetries } from "./Metrics.ts"
+import type { Phase, Step } from "./Saga.ts"
+import type { StepRef, StepRow, StepStatus } from "./SagaRows.ts"
+import { flushDone, logKey, type SagaRun, settleDone, takeDone } from "./SagaRun.ts"
 import { compensationRetry, delayBefore, forwardRetry, persistentRetry, type RetryPolicy } from "./Schedules.ts"
+import { callOnce, labels, phaseTag, spanEvent } from "./StepCall.ts"
 import { StepFailure } from "./StepFailure.ts"
 
 export type StepResult<Ctx> =
@@ -23,24 +13,6 @@ export type StepResult<Ctx> =
   | { readonly _tag: "Failed"; readonly step: string; readonly failure: StepFailure }
 
 const unchanged: StepResult<never> = { _tag: "Succeeded", context: Option.none() }
-
-export const logKey = (step: string, phase: Phase) => `${step}/${phase}`
-
-/** What one run of a saga shares with each of its steps. */
-export interface SagaRun<Ctx, R> {
-  readonly sagaId: string
-  readonly sagaType: string
-  readonly aggregateId: string
-  readonly runToken: string
-  readonly deadlineMs: number
-  readonly recovery: "backward" | "forward"
-  readonly settings: SagaConfig
-  readonly repo: SagaRepo
-  readonly services: Context.Context<R>
-  /** The step log as this run knows it: read at the start, updated by every write. */
-  readonly log: Map<string, StepRow>
-  readonly encodeContext: (context: Ctx) => Effect.Effect<unknown, ParseResult.ParseError>
-}
 
 /** The state of one step in this run: what the log holds, and what the next write records. */
 interface StepState {
@@ -57,18 +29,35 @@ const policyOf = <Ctx, R>(run: SagaRun<Ctx, R>, step: Step<Ctx, R>, phase: Phase
 
 const failedFor = (step: string, failure: StepFailure): StepResult<never> => ({ _tag: "Failed", step, failure })
 
-/** The one step-log update: writes `next` (fenced), then mirrors it in the run's log. */
-const recordStep = <Ctx, R>(run: SagaRun<Ctx, R>, ref: StepRef, next: StepState, produced: Option.Option<unknown>) =>
+/**
+ * The one step-log update: records `next` (fenced), then mirrors it in the run's log. A success of
+ * a sequential step is not written here: it becomes the run's unwritten `done`, which the next
+ * write carries (its end time follows). Every other write first writes an earlier unwritten one.
+ */
+const recordStep = <Ctx, R>(
+  run: SagaRun<Ctx, R>,
+  ref: StepRef,
+  next: StepState,
+  produced: Option.Option<unknown>,
+  sequential: boolean
+) =>
   Effect.gen(function*() {
-    const endedMs = next.status === "succeeded"
-      ? yield* run.repo.succeeded({ ...ref, context: produced })
-      : yield* run.repo.failed({
-        ...ref,
-        status: next.status === "waiting" ? "waiting" : "failed",
-        attempts: next.attempts,
-        error: next.error ?? "",
-        outcomeUnknown: next.outcomeUnknown
-      })
+    const anyRun = run as SagaRun<unknown, unknown>
+    let endedMs: number | null = null
+    if (next.status === "succeeded" && sequential) {
+      run.unwritten.done = Option.some({ step: ref.step, phase: ref.phase, context: produced })
+    } else {
+      yield* flushDone(anyRun)
+      endedMs = next.status === "succeeded"
+        ? yield* run.repo.succeeded({ ...ref, context: produced })
+        : yield* run.repo.failed({
+          ...ref,
+          status: next.status === "waiting" ? "waiting" : "failed",
+          attempts: next.attempts,
+          error: next.error ?? "",
+          outcomeUnknown: next.outcomeUnknown
+        })
+    }
     run.log.set(logKey(ref.step, ref.phase), {
       step: ref.step,
       phase: ref.phase,
@@ -88,77 +77,6 @@ const initialState = (previous: StepRow | undefined): StepState => ({
   outcomeUnknown: (previous?.outcome_unknown ?? false) || previous?.status === "running",
   error: previous?.last_error ?? null
 })
-
-/** One call of the step's action or compensation, cut off by its timeout (an unknown outcome). */
-const callOnce = <Ctx, R>(
-  run: SagaRun<Ctx, R>,
-  step: Step<Ctx, R>,
-  phase: Phase,
-  call: NonNullable<Step<Ctx, R>["compensation"]> | Step<Ctx, R>["action"],
-  context: Ctx,
-  attempt: number
-) => {
-  const timeoutMs = Duration.toMillis(step.timeout ?? Duration.millis(run.settings.stepTimeoutMs))
-  const key = idempotencyKey(run.sagaId, step.name, phase)
-  return call({ sagaId: run.sagaId, aggregateId: run.aggregateId, context, idempotencyKey: key }).pipe(
-    Effect.timeoutFail({
-      duration: Duration.millis(timeoutMs),
-      onTimeout: () =>
-        new StepFailure({
-          kind: "transient",
-          unknownOutcome: true,
-          errorTag: "StepTimeout",
-          message: `${step.name}: no answer within ${timeoutMs} ms`
-        })
-    }),
-    Effect.provide(run.services),
-    Effect.exit,
-    Effect.timed,
-    Effect.tap(([elapsed, exit]) => {
-      const outcome = stepOutcome(exit)
-      const tags = { "saga.type": run.sagaType, "saga.step": step.name, "saga.phase": phaseTag(phase) }
-      return Effect.zipRight(
-        Effect.annotateCurrentSpan({ "saga.step.outcome": outcome }),
-        Metric.update(
-          Metric.taggedWithLabels(stepDuration, labels({ ...tags, "saga.step.outcome": outcome })),
-          Duration.toMillis(elapsed)
-        )
-      )
-    }),
-    Effect.map(([, exit]) => exit),
-    Effect.withSpan(`saga.${phase === "forward" ? "step" : "compensate"}.${step.name}`, {
-      attributes: {
-        "saga.step.attempt": attempt,
-        "idempotency.key": key,
-        ...(step.service === undefined ? {} : { "downstream.service": step.service })
-      }
-    })
-  )
-}
-
-const phaseTag = (phase: Phase) => phase === "forward" ? "forward" : "compensate"
-
-const labels = (tags: Record<string, string>) => Object.entries(tags).map(([k, v]) => MetricLabel.make(k, v))
-
-/** `saga.step.outcome`: succeeded, rejected (applied nothing), unknown (may be applied), transient. */
-const stepOutcome = (exit: Exit.Exit<unknown, StepFailure>) =>
-  Exit.match(exit, {
-    onSuccess: () => "succeeded",
-    onFailure: (cause) =>
-      Option.match(Cause.failureOption(cause), {
-        onNone: () => "unknown",
-        onSome: (f) => f.kind === "transient" ? "transient" : f.unknownOutcome ? "unknown" : "rejected"
-      })
-  })
-
-/** A retry wait or a park, as an event on the current span. */
-const spanEvent = (name: string, attributes: Record<string, unknown>) =>
-  Effect.flatMap(
-    Clock.currentTimeNanos,
-    (now) =>
-      Effect.flatMap(Effect.option(Effect.currentSpan), (span) =>
-        Effect.sync(() => Option.map(span, (s) => s.event(name, now, attributes))))
-  )
 
 const deadlinePassed = (run: SagaRun<unknown, unknown>, step: string, unknownOutcome: boolean) =>
   new StepFailure({
@@ -199,7 +117,8 @@ const settledBefore = (previous: StepRow | undefined, phase: Phase): Option.Opti
  * One step (or compensation) to its end in this run: succeeded, failed for good, or parked (the
  * Park error) until a retry is due. Attempts and outcome are read from the step log and written
  * back to it, so a run on another replica continues where this one stopped. `mayChangeContext` is
- * false for parallel members (see `ParallelMember`).
+ * false for parallel members (see `ParallelMember`), which run side by side and so write their
+ * successes at once instead of leaving them to the run's next write.
  */
 export const runStep = <Ctx, R>(
   run: SagaRun<Ctx, R>,
@@ -218,17 +137,28 @@ export const runStep = <Ctx, R>(
     const policy = policyOf(run, step, phase)
     const mustMeetDeadline = phase === "forward" && run.recovery === "backward"
     let state = initialState(previous)
+    // Attempt 1 of the saga's first step was recorded by the statement that created the saga.
+    let preStarted = run.unwritten.started === logKey(step.name, phase)
+    if (preStarted) run.unwritten.started = undefined
     const record = (next: StepState, produced: Option.Option<unknown> = Option.none()) =>
-      Effect.map(recordStep(run, ref, next, produced), () => void (state = next))
+      Effect.map(recordStep(run, ref, next, produced, mayChangeContext), () => void (state = next))
     const giveUp = (failure: StepFailure) =>
       Effect.as(record({ ...state, status: "failed", error: failure.message }), failedFor(step.name, failure))
 
     while (true) {
-      if (mustMeetDeadline && (yield* Clock.currentTimeMillis) >= run.deadlineMs) {
+      if (mustMeetDeadline && !preStarted && (yield* Clock.currentTimeMillis) >= run.deadlineMs) {
         const failure = deadlinePassed(run as SagaRun<unknown, unknown>, step.name, state.outcomeUnknown)
         return run.log.has(logKey(step.name, phase)) ? yield* giveUp(failure) : failedFor(step.name, failure)
       }
-      yield* run.repo.startAttempt({ ...ref, attempt: state.attempts + 1 })
+      if (preStarted) preStarted = false
+      else {
+        const done = takeDone(run as SagaRun<unknown, unknown>)
+        settleDone(
+          run as SagaRun<unknown, unknown>,
+          done,
+          yield* run.repo.startAttempt({ ...ref, attempt: state.attempts + 1, done })
+        )
+      }
       state = { ...state, status: "running", attempts: state.attempts + 1 }
       if (state.attempts > 1) {
         yield* Metric.update(

@@ -1,98 +1,27 @@
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
-import { Data, Effect, Option, Schema } from "effect"
-import type { EndState, Phase, SagaErrorRecord } from "./Saga.ts"
-
-const InstanceRow = Schema.Struct({
-  id: Schema.String,
-  saga_type: Schema.String,
-  state: Schema.Literal("running", "compensating", "completed", "compensated", "needs_attention"),
-  aggregate_id: Schema.String,
-  current_step: Schema.NullOr(Schema.String),
-  context: Schema.Unknown,
-  error: Schema.Unknown,
-  deadline_ms: Schema.Number,
-  created_ms: Schema.Number
-})
-export type InstanceRow = typeof InstanceRow.Type
-
-export const StepStatus = Schema.Literal("running", "waiting", "succeeded", "failed")
-export type StepStatus = typeof StepStatus.Type
-
-const StepRow = Schema.Struct({
-  step: Schema.String,
-  phase: Schema.Literal("forward", "compensation"),
-  status: StepStatus,
-  attempts: Schema.Number,
-  outcome_unknown: Schema.Boolean,
-  last_error: Schema.NullOr(Schema.String),
-  ended_ms: Schema.NullOr(Schema.Number)
-})
-export type StepRow = typeof StepRow.Type
-
-const InFlightRow = Schema.Struct({
-  id: Schema.String,
-  saga_type: Schema.String,
-  state: Schema.String,
-  current_step: Schema.NullOr(Schema.String),
-  context: Schema.Unknown,
-  logged_steps: Schema.Array(Schema.String)
-})
-export type InFlightRow = typeof InFlightRow.Type
-
-const DeadLetteredRow = Schema.Struct({
-  id: Schema.String,
-  saga_type: Schema.String,
-  state: Schema.String,
-  current_step: Schema.NullOr(Schema.String),
-  context: Schema.Unknown,
-  event_id: Schema.String,
-  last_error: Schema.NullOr(Schema.String)
-})
-export type DeadLetteredRow = typeof DeadLetteredRow.Type
-
-/** Another run took the saga over (this run's outbox lease expired): stop writing. */
-export class SagaTakenOver extends Data.TaggedError("SagaTakenOver")<{ readonly sagaId: string }> {}
-
-/** Which run writes: every write after `take` presents the token `take` stored. */
-export interface RunRef {
-  readonly sagaId: string
-  readonly runToken: string
-}
-
-/** One step (or compensation) of a run. */
-export interface StepRef extends RunRef {
-  readonly step: string
-  readonly phase: Phase
-}
-
-export interface NewSaga {
-  readonly id: string
-  readonly type: string
-  readonly eventId: string
-  readonly aggregateId: string
-  readonly context: unknown
-  readonly deadlineMs: number
-}
-
-const decodeRows = <A, I>(schema: Schema.Schema<A, I>) => (rows: ReadonlyArray<unknown>) =>
-  Effect.orDie(Schema.decodeUnknown(Schema.Array(schema))(rows))
-
-/** One fenced write per call: zero rows back means the run token is no longer ours. */
-const fenced = (sagaId: string) => (rows: ReadonlyArray<unknown>) =>
-  rows.length === 0 ? Effect.fail(new SagaTakenOver({ sagaId })) : Effect.void
-
-const EndedRow = Schema.Struct({ ended_ms: Schema.Number })
-
-/** A fenced step-log write that returns the row's `ended_at` (database time) as ended_ms. */
-const fencedEnd = (sagaId: string) => (rows: ReadonlyArray<unknown>) =>
-  Effect.flatMap(fenced(sagaId)(rows), () => Effect.map(decodeRows(EndedRow)(rows), (decoded) => decoded[0]!.ended_ms))
-
-const json = (value: unknown) => JSON.stringify(value)
+import { Effect, Option } from "effect"
+import type { EndState, SagaErrorRecord } from "./Saga.ts"
+import {
+  DeadLetteredRow,
+  decodeRows,
+  doneParams,
+  type DoneStep,
+  fenced,
+  fencedEnd,
+  InFlightRow,
+  json,
+  type NewSaga,
+  OpenedRow,
+  type RunRef,
+  type SagaTakenOver,
+  type StepRef,
+  StepRow
+} from "./SagaRows.ts"
 
 /**
- * The saga tables' statements, one statement each. Every write after `take` presents the run
- * token that `take` wrote, and every state change names the state it leaves, so a stale run or a
+ * The saga tables' statements, one statement each. Every write after `open` presents the run
+ * token that `open` wrote, and every state change names the state it leaves, so a stale run or a
  * repeated write changes nothing.
  */
 export class SagaRepo extends Effect.Service<SagaRepo>()("@ecommerce/orchestrator/SagaRepo", {
@@ -101,25 +30,43 @@ export class SagaRepo extends Effect.Service<SagaRepo>()("@ecommerce/orchestrato
     const instanceColumns = sql`id::text as id, saga_type, state, aggregate_id, current_step, context, error,
       (extract(epoch from deadline_at) * 1000)::float8 as deadline_ms,
       (extract(epoch from created_at) * 1000)::float8 as created_ms`
+    /** Writes a step's success, fenced by the statement's `fence` CTE (nothing when `step` is null). */
+    const doneWrite = (done: { readonly step: string | null; readonly phase: string | null }) =>
+      sql`
+        update saga_steps set status = 'succeeded', ended_at = now(), last_error = null
+        from fence
+        where saga_steps.saga_id = fence.id and step = ${done.step} and phase = ${done.phase}
+        returning (extract(epoch from saga_steps.ended_at) * 1000)::float8 as ended_ms`
     const inFlightRun = (ref: RunRef) =>
       sql`id = ${ref.sagaId} and run_token = ${ref.runToken} and state in ('running', 'compensating')`
 
-    /** Starts the saga of an event unless it exists: a re-delivered event finds the first saga. */
-    const create = (input: NewSaga): Effect.Effect<void, SqlError> =>
+    /**
+     * Opens the event's saga for this run in one statement: creates it unless it exists (a
+     * re-delivered event finds the first saga), takes it with the run token (later writes of an
+     * older run no longer match), and for a new saga starts attempt 1 of `firstStep`. `created`
+     * says which: a new saga has no step log to read.
+     */
+    const open = (input: NewSaga & { readonly runToken: string; readonly firstStep: string | null }) =>
       sql`
-        insert into saga_instances (id, saga_type, trigger_event_id, aggregate_id, context, deadline_at)
-        values (${input.id}, ${input.type}, ${input.eventId}, ${input.aggregateId},
-                ${json(input.context)}::jsonb, to_timestamp(${input.deadlineMs}::float8 / 1000))
-        on conflict (trigger_event_id) do nothing`.pipe(Effect.asVoid)
-
-    /** Takes the event's saga for this run: later writes of an older run no longer match. */
-    const take = (input: { readonly eventId: string; readonly runToken: string }) =>
-      sql`
-        update saga_instances set run_token = ${input.runToken}, updated_at = now()
-        where trigger_event_id = ${input.eventId}
-        returning ${instanceColumns}`.pipe(
-        Effect.flatMap(decodeRows(InstanceRow)),
-        Effect.map((rows) => Option.fromNullable(rows[0]))
+        with opened as (
+          insert into saga_instances
+            (id, saga_type, trigger_event_id, aggregate_id, context, deadline_at, run_token, current_step)
+          values (${input.id}, ${input.type}, ${input.eventId}, ${input.aggregateId}, ${json(input.context)}::jsonb,
+                  to_timestamp(${input.deadlineMs}::float8 / 1000), ${input.runToken}, ${input.firstStep})
+          on conflict (trigger_event_id) do update set run_token = excluded.run_token, updated_at = now()
+          returning saga_instances.*
+        ),
+        first_step as (
+          insert into saga_steps (saga_id, step, phase, status, attempts, started_at)
+          select id, current_step, 'forward', 'running', 1, now() from opened
+          where id = ${input.id} and current_step is not null
+        )
+        select ${instanceColumns}, id = ${input.id} as created from opened`.pipe(
+        Effect.flatMap(decodeRows(OpenedRow)),
+        Effect.map((rows) => {
+          const { created, ...row } = rows[0]!
+          return { row, created }
+        })
       )
 
     const steps = (sagaId: string): Effect.Effect<ReadonlyArray<StepRow>, SqlError> =>
@@ -129,30 +76,40 @@ export class SagaRepo extends Effect.Service<SagaRepo>()("@ecommerce/orchestrato
         from saga_steps where saga_id = ${sagaId}`.pipe(Effect.flatMap(decodeRows(StepRow)))
 
     /**
-     * Records that attempt `attempt` of a step starts now, and points the saga at the step. The
-     * fence and the log write are one statement, so neither happens without the other.
+     * Records that attempt `attempt` of a step starts now, and points the saga at the step; the
+     * previous step's success (`done`), if any, is written by the same statement. The fence and the
+     * log writes are one statement, so none happens without the others. Returns the done step's
+     * end time (database time), or null.
      */
-    const startAttempt = (ref: StepRef & { readonly attempt: number }): Effect.Effect<void, SqlError | SagaTakenOver> =>
-      sql`
+    const startAttempt = (
+      ref: StepRef & { readonly attempt: number; readonly done: Option.Option<DoneStep> }
+    ): Effect.Effect<number | null, SqlError | SagaTakenOver> => {
+      const done = doneParams(ref.done)
+      return sql`
         with fence as (
-          update saga_instances set current_step = ${ref.step}, updated_at = now()
+          update saga_instances
+          set current_step = ${ref.step}, context = coalesce(${done.context}::jsonb, context), updated_at = now()
           where ${inFlightRun(ref)}
           returning id
+        ),
+        done as (${doneWrite(done)}),
+        started as (
+          insert into saga_steps (saga_id, step, phase, status, attempts, started_at)
+          select id, ${ref.step}, ${ref.phase}, 'running', ${ref.attempt}, now() from fence
+          on conflict (saga_id, step, phase) do update
+            set status = 'running', attempts = excluded.attempts, ended_at = null
+            where saga_steps.status <> 'succeeded'
+          returning 1
         )
-        insert into saga_steps (saga_id, step, phase, status, attempts, started_at)
-        select id, ${ref.step}, ${ref.phase}, 'running', ${ref.attempt}, now() from fence
-        on conflict (saga_id, step, phase) do update
-          set status = 'running', attempts = excluded.attempts, ended_at = null
-          where saga_steps.status <> 'succeeded'
-        returning 1`.pipe(Effect.flatMap(fenced(ref.sagaId)))
+        select (select ended_ms from done) as ended_ms from started`.pipe(Effect.flatMap(fencedEnd(ref.sagaId)))
+    }
 
     /**
-     * The step succeeded; a new context, if the step produced one, is stored with it. Returns the
-     * end time the database recorded, which orders compensations.
+     * A step's success on its own statement, for when the next write cannot carry it (a failure,
+     * a wait, a parallel group); a new context, if the step produced one, is stored with it.
+     * Returns the end time the database recorded, which orders compensations.
      */
-    const succeeded = (
-      ref: StepRef & { readonly context: Option.Option<unknown> }
-    ): Effect.Effect<number, SqlError | SagaTakenOver> =>
+    const succeeded = (ref: RunRef & DoneStep): Effect.Effect<number, SqlError | SagaTakenOver> =>
       sql`
         with fence as (
           update saga_instances
@@ -160,11 +117,9 @@ export class SagaRepo extends Effect.Service<SagaRepo>()("@ecommerce/orchestrato
           where ${inFlightRun(ref)}
           returning id
         )
-        update saga_steps set status = 'succeeded', ended_at = now(), last_error = null
-        from fence
-        where saga_steps.saga_id = fence.id and step = ${ref.step} and phase = ${ref.phase}
-        returning (extract(epoch from saga_steps.ended_at) * 1000)::float8 as ended_ms`.pipe(
-        Effect.flatMap(fencedEnd(ref.sagaId))
+        ${doneWrite({ step: ref.step, phase: ref.phase })}`.pipe(
+        Effect.flatMap(fencedEnd(ref.sagaId)),
+        Effect.map((ms) => ms!)
       )
 
     /**
@@ -188,7 +143,8 @@ export class SagaRepo extends Effect.Service<SagaRepo>()("@ecommerce/orchestrato
         where saga_steps.saga_id = ${ref.sagaId} and step = ${ref.step} and phase = ${ref.phase}
           and i.id = saga_steps.saga_id and i.run_token = ${ref.runToken} and i.state in ('running', 'compensating')
         returning (extract(epoch from saga_steps.ended_at) * 1000)::float8 as ended_ms`.pipe(
-        Effect.flatMap(fencedEnd(ref.sagaId))
+        Effect.flatMap(fencedEnd(ref.sagaId)),
+        Effect.map((ms) => ms!)
       )
 
     /** running -> compensating, with the reason; only once. */
@@ -198,14 +154,29 @@ export class SagaRepo extends Effect.Service<SagaRepo>()("@ecommerce/orchestrato
         where id = ${ref.sagaId} and run_token = ${ref.runToken} and state = 'running'
         returning 1`.pipe(Effect.flatMap(fenced(ref.sagaId)))
 
-    /** The end state; the caller wraps it in a transaction with the saga's own `finish`. */
-    const finish = (ref: RunRef & { readonly state: EndState; readonly error: SagaErrorRecord | undefined }) =>
-      sql`
-        update saga_instances
-        set state = ${ref.state}, error = coalesce(${ref.error === undefined ? null : json(ref.error)}::jsonb, error),
-            current_step = null, updated_at = now()
-        where ${inFlightRun(ref)}
-        returning 1`.pipe(Effect.flatMap(fenced(ref.sagaId)))
+    /**
+     * The end state, with the last step's success (`done`) if it is not written yet; the caller
+     * wraps it in a transaction with the saga's own `finish`.
+     */
+    const finish = (
+      ref: RunRef & {
+        readonly state: EndState
+        readonly error: SagaErrorRecord | undefined
+        readonly done: Option.Option<DoneStep>
+      }
+    ) => {
+      const done = doneParams(ref.done)
+      return sql`
+        with fence as (
+          update saga_instances
+          set state = ${ref.state}, error = coalesce(${ref.error === undefined ? null : json(ref.error)}::jsonb, error),
+              context = coalesce(${done.context}::jsonb, context), current_step = null, updated_at = now()
+          where ${inFlightRun(ref)}
+          returning id
+        ),
+        done as (${doneWrite(done)})
+        select 1 from fence`.pipe(Effect.flatMap(fenced(ref.sagaId)))
+    }
 
     const inFlight: Effect.Effect<ReadonlyArray<InFlightRow>, SqlError> = sql`
       select i.id::text as id, i.saga_type, i.state, i.current_step, i.context,
@@ -257,8 +228,7 @@ export class SagaRepo extends Effect.Service<SagaRepo>()("@ecommerce/orchestrato
 
     return {
       pruneFinished,
-      create,
-      take,
+      open,
       steps,
       startAttempt,
       succeeded,

@@ -24,19 +24,24 @@ layer(EngineDatabase(), { excludeTestServices: true })("saga writes are fenced b
       const order = newOrder()
       const eventId = randomUUID()
       const sagaId = randomUUID()
-      yield* repo.create({
+      const saga = {
         id: sagaId,
         type: "OrderPlaced",
         eventId,
         aggregateId: order.orderId,
         context: order,
-        deadlineMs: Date.now() + 60_000
-      })
+        deadlineMs: Date.now() + 60_000,
+        firstStep: "verifyOrder"
+      }
       const old = { sagaId, runToken: randomUUID() }
-      yield* repo.take({ eventId, runToken: old.runToken })
-      yield* repo.startAttempt({ ...old, step: "createOrder", phase: "forward", attempt: 1 })
+      expect((yield* repo.open({ ...saga, runToken: old.runToken })).created).toBe(true)
+      const none = Option.none()
+      const verified = Option.some({ step: "verifyOrder", phase: "forward", context: none } as const)
+      yield* repo.startAttempt({ ...old, step: "createOrder", phase: "forward", attempt: 1, done: verified })
       const newer = { sagaId, runToken: randomUUID() }
-      expect(Option.isSome(yield* repo.take({ eventId, runToken: newer.runToken }))).toBe(true)
+      // A re-delivered event opens the same saga (a fresh id would be a second saga) and takes it.
+      const reopened = yield* repo.open({ ...saga, id: randomUUID(), runToken: newer.runToken })
+      expect({ created: reopened.created, id: reopened.row.id }).toEqual({ created: false, id: sagaId })
       const before = yield* snapshot(sagaId)
 
       const step = { ...old, step: "createOrder", phase: "forward" } as const
@@ -44,14 +49,19 @@ layer(EngineDatabase(), { excludeTestServices: true })("saga writes are fenced b
         message: "stale",
         details: { saga: { id: sagaId, type: "OrderPlaced", step: "createOrder", state: "x" } }
       }
+      const done = Option.some(
+        { step: "createOrder", phase: "forward", context: Option.some({ overwritten: true }) } as const
+      )
       const writes = {
-        startAttempt: repo.startAttempt({ ...step, attempt: 2 }),
-        startAttemptOfAnotherStep: repo.startAttempt({ ...step, step: "reserveStock", attempt: 1 }),
+        startAttempt: repo.startAttempt({ ...step, attempt: 2, done: none }),
+        startAttemptOfAnotherStep: repo.startAttempt({ ...step, step: "reserveStock", attempt: 1, done: none }),
+        startAttemptCarryingASuccess: repo.startAttempt({ ...step, step: "reserveStock", attempt: 1, done }),
         succeeded: repo.succeeded({ ...step, context: Option.some({ overwritten: true }) }),
         failed: repo.failed({ ...step, status: "failed", attempts: 9, error: "stale", outcomeUnknown: true }),
         waiting: repo.failed({ ...step, status: "waiting", attempts: 9, error: "stale", outcomeUnknown: true }),
         beginCompensation: repo.beginCompensation({ ...old, error }),
-        finish: repo.finish({ ...old, state: "completed", error: undefined })
+        finish: repo.finish({ ...old, state: "completed", error: undefined, done: none }),
+        finishCarryingASuccess: repo.finish({ ...old, state: "completed", error: undefined, done })
       }
       for (const [name, write] of Object.entries(writes)) {
         const outcome = yield* Effect.flip(write as Effect.Effect<unknown, { readonly _tag: string }>)
@@ -60,9 +70,10 @@ layer(EngineDatabase(), { excludeTestServices: true })("saga writes are fenced b
       }
 
       // The fence is the token, not a broken table: the newer run writes the same statements.
-      yield* repo.startAttempt({ ...newer, step: "createOrder", phase: "forward", attempt: 2 })
-      yield* repo.succeeded({ ...newer, step: "createOrder", phase: "forward", context: Option.none() })
-      yield* repo.finish({ ...newer, state: "completed", error: undefined })
+      yield* repo.startAttempt({ ...newer, step: "createOrder", phase: "forward", attempt: 2, done: none })
+      yield* repo.succeeded({ ...newer, step: "createOrder", phase: "forward", context: none })
+      yield* repo.startAttempt({ ...newer, step: "reserveStock", phase: "forward", attempt: 1, done: none })
+      yield* repo.finish({ ...newer, state: "completed", error: undefined, done })
       expect(yield* snapshot(sagaId)).not.toBe(before)
     }))
 })
