@@ -1,7 +1,35 @@
 import { Effect, Option, Random, Ref, Schedule } from "effect"
 import { admin, type ChaosPostgres } from "./Postgres.ts"
+import type { Slot } from "./Processes.ts"
 import type { ChaosSettings } from "./Settings.ts"
 import type { System } from "./System.ts"
+
+/** Restarts Postgres once `placed` checkouts are in, then runs `restarted` (only when the server is ours). */
+const restartPostgresWhen = (
+  db: ChaosPostgres,
+  placedCount: Ref.Ref<number>,
+  placed: number,
+  restarted: Effect.Effect<void>
+) =>
+  Option.match(db.restart, {
+    onNone: () => Effect.void,
+    onSome: (restart) =>
+      Ref.get(placedCount).pipe(
+        Effect.repeat({ until: (n) => n >= placed, schedule: Schedule.spaced("100 millis") }),
+        Effect.zipRight(restart),
+        Effect.zipRight(restarted)
+      )
+  })
+
+/** A process that exits by itself is restarted and counted (its log is in logDir). */
+const restartWhatExits = (slots: ReadonlyArray<Slot>, crashes: Ref.Ref<Array<string>>) =>
+  Effect.forEach(slots, (slot) =>
+    slot.ensureRunning.pipe(
+      Effect.flatMap(Option.match({
+        onNone: () => Effect.void,
+        onSome: (code) => Ref.update(crashes, (list) => [...list, `${slot.name} exited ${code}`])
+      }))
+    )).pipe(Effect.zipRight(Effect.sleep("500 millis")), Effect.forever)
 
 /**
  * Process and connection faults, each loop forked into the run's scope: replicas SIGKILLed and
@@ -56,29 +84,14 @@ export const startFaults = (
       yield* (yield* Random.next) < 0.5 ? killReplica : terminateOrchestrator
     }).pipe(Effect.forever)
 
-    const restartPostgresOnce = Option.match(db.restart, {
-      onNone: () => Effect.void,
-      onSome: (restart) =>
-        Effect.gen(function*() {
-          yield* Ref.get(placedCount).pipe(
-            Effect.repeat({
-              until: (n) => n >= Math.ceil(settings.orders * 0.4),
-              schedule: Schedule.spaced("100 millis")
-            })
-          )
-          yield* restart
-          yield* Ref.update(pgRestarts, (n) => n + 1)
-        })
-    })
+    const restartPostgresOnce = restartPostgresWhen(
+      db,
+      placedCount,
+      Math.ceil(settings.orders * 0.4),
+      Ref.update(pgRestarts, (n) => n + 1)
+    )
 
-    // A process that exits by itself is restarted and counted (its log is in logDir).
-    const watchdog = Effect.forEach([...system.services, ...system.replicas], (slot) =>
-      slot.ensureRunning.pipe(
-        Effect.flatMap(Option.match({
-          onNone: () => Effect.void,
-          onSome: (code) => Ref.update(crashes, (list) => [...list, `${slot.name} exited ${code}`])
-        }))
-      )).pipe(Effect.zipRight(Effect.sleep("500 millis")), Effect.forever)
+    const watchdog = restartWhatExits([...system.services, ...system.replicas], crashes)
 
     const watchdogFiber = yield* Effect.forkScoped(watchdog)
     const faultFiber = yield* Effect.forkScoped(faults)

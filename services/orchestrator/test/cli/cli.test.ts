@@ -10,14 +10,16 @@ import { expect, layer } from "@effect/vitest"
 import { ConfigProvider, Effect, Schedule } from "effect"
 import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
-import { inject } from "vitest"
+import { afterEach, inject } from "vitest"
 import { runCli } from "../../src/cli/Cli.ts"
 import { LedgerRepo } from "../../src/sagas/LedgerRepo.ts"
 import { markStrandedOrders } from "../../src/sagas/StrandedOrders.ts"
-import { entries, spawnWorker, type WorkerProcess } from "../fixtures/processes.ts"
+import { entries, expectNoLeakedProcesses, spawnWorker, type WorkerProcess } from "../fixtures/processes.ts"
 import { awaitStatus, checkoutOf, placeOrder, ServiceUrls, SystemLive } from "../saga-fixtures/system.ts"
 
 const root = fileURLToPath(new URL("../../../../", import.meta.url))
+
+afterEach(expectNoLeakedProcesses)
 
 interface Ran {
   readonly code: number
