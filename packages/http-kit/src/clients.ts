@@ -45,41 +45,45 @@ const settings = (urlSetting: string, fallback: string) =>
   })
 
 /**
- * A client Tag for `api`, with `layer` and `Live` as described above. Used as
- * `class OrdersClient extends ServiceClient(id, OrdersApi, url)<OrdersClient>() {}`, as `Context.Tag` is.
+ * A client Tag for `api`, with `layer` and `Live` as described above, declared as `Context.Tag` is:
+ * `class OrdersClient extends ServiceClient(id, OrdersApi, settings(...))<OrdersClient>() {}`.
  */
 const ServiceClient = <ApiId extends string, Groups extends HttpApiGroup.HttpApiGroup.Any, ApiError, ApiR>(
   id: string,
   api: HttpApi.HttpApi<ApiId, Groups, ApiError, ApiR>,
-  url: { readonly setting: string; readonly fallback: string }
+  settings: Config.Config<ClientOptions>
 ) =>
 <Self>() => {
   const make = (options: ClientOptions) => HttpApiClient.make(api, clientOptions(options))
   const Tag = Context.Tag(id)<Self, Effect.Effect.Success<ReturnType<typeof make>>>()
   return class extends Tag {
     static readonly layer = (options: ClientOptions) => Layer.effect(Tag, make(options))
-    static readonly Live = Layer.effect(Tag, Effect.flatMap(settings(url.setting, url.fallback), make)).pipe(
+    static readonly Live = Layer.effect(Tag, Effect.flatMap(settings, make)).pipe(
       Layer.provide(NodeHttpClient.layerUndici)
     )
   }
 }
 
-export class OrdersClient extends ServiceClient("@ecommerce/http-kit/OrdersClient", OrdersApi, {
-  setting: "ORDERS_SERVICE_URL",
-  fallback: "http://localhost:3003"
-})<OrdersClient>() {}
+export class OrdersClient extends ServiceClient(
+  "@ecommerce/http-kit/OrdersClient",
+  OrdersApi,
+  settings("ORDERS_SERVICE_URL", "http://localhost:3003")
+)<OrdersClient>() {}
 
-export class InventoryClient extends ServiceClient("@ecommerce/http-kit/InventoryClient", InventoryApi, {
-  setting: "INVENTORY_SERVICE_URL",
-  fallback: "http://localhost:3001"
-})<InventoryClient>() {}
+export class InventoryClient extends ServiceClient(
+  "@ecommerce/http-kit/InventoryClient",
+  InventoryApi,
+  settings("INVENTORY_SERVICE_URL", "http://localhost:3001")
+)<InventoryClient>() {}
 
-export class PaymentsClient extends ServiceClient("@ecommerce/http-kit/PaymentsClient", PaymentsApi, {
-  setting: "PAYMENTS_SERVICE_URL",
-  fallback: "http://localhost:3002"
-})<PaymentsClient>() {}
+export class PaymentsClient extends ServiceClient(
+  "@ecommerce/http-kit/PaymentsClient",
+  PaymentsApi,
+  settings("PAYMENTS_SERVICE_URL", "http://localhost:3002")
+)<PaymentsClient>() {}
 
-export class EdgeApiClient extends ServiceClient("@ecommerce/http-kit/EdgeApiClient", EdgeApi, {
-  setting: "EDGE_API_URL",
-  fallback: "http://localhost:3000"
-})<EdgeApiClient>() {}
+export class EdgeApiClient extends ServiceClient(
+  "@ecommerce/http-kit/EdgeApiClient",
+  EdgeApi,
+  settings("EDGE_API_URL", "http://localhost:3000")
+)<EdgeApiClient>() {}

@@ -14,7 +14,7 @@ import {
 } from "@ecommerce/contracts"
 import { TestDatabase, TestDatabaseLive } from "@ecommerce/db/testing"
 import { EdgeApiClient, PaymentsClient } from "@ecommerce/http-kit/clients"
-import { serverUrl, testServer, testToken } from "@ecommerce/http-kit/testing"
+import { clientOf, serverUrl, testServer, testToken } from "@ecommerce/http-kit/testing"
 import { PaymentsApiLive } from "@ecommerce/payments"
 import { HttpClient, HttpClientError, HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
@@ -32,9 +32,9 @@ const adminUrl = inject("adminUrl")
 const template = inject("templateDatabase")
 
 /** The real payments service on its own port, seen by the edge API through its typed client. */
-const PaymentsLive = Layer.unwrapEffect(
-  Effect.map(serverUrl, (baseUrl) => PaymentsClient.layer({ baseUrl, token: testToken }))
-).pipe(Layer.provide(testServer({ api: PaymentsApiLive, role: "payments" })))
+const PaymentsLive = clientOf(PaymentsClient.layer).pipe(
+  Layer.provide(testServer({ api: PaymentsApiLive, role: "payments" }))
+)
 
 /** What the edge's clients present; the services' `testToken` is refused by the edge. */
 const edgeKey = Redacted.make("test-edge-key")
@@ -44,7 +44,7 @@ const edgeClientFor = <E, R>(
   payments: Layer.Layer<PaymentsClient, E, R>,
   database: Layer.Layer<never> | Layer.Layer<TestDatabase> = Layer.empty
 ) =>
-  Layer.unwrapEffect(Effect.map(serverUrl, (baseUrl) => EdgeApiClient.layer({ baseUrl, token: edgeKey }))).pipe(
+  clientOf(EdgeApiClient.layer, edgeKey).pipe(
     Layer.provideMerge(
       testServer({ api: makeEdgeApi(EdgeAuth([edgeKey])).pipe(Layer.provide(payments)), role: "edge_api" }).pipe(
         Layer.provide(database)
