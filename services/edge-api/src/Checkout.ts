@@ -10,7 +10,7 @@ import {
   OrderPlaced
 } from "@ecommerce/contracts"
 import { Idempotency } from "@ecommerce/http-kit"
-import { HttpTraceContext } from "@effect/platform"
+import { HttpServerRequest, HttpTraceContext } from "@effect/platform"
 import { Data, Effect, Option } from "effect"
 import { AttemptsRepo } from "./AttemptsRepo.ts"
 import { makeCheckoutPayments, releasedAuthorization } from "./CheckoutPayments.ts"
@@ -19,10 +19,21 @@ import { LedgerRepo } from "./LedgerRepo.ts"
 import { customerKey, orderIdFor } from "./OrderKeys.ts"
 import { price } from "./Pricing.ts"
 
-/** The current span as a W3C `traceparent`, for the outbox row's headers. */
-const traceHeaders = Effect.map(Effect.currentSpan, (span) => {
+/**
+ * The current span as a W3C `traceparent`, for the outbox row's headers, with the request's
+ * `tracestate` when the span continues the request's trace (the vendor state belongs to that trace).
+ */
+const traceHeaders = Effect.gen(function*() {
+  const span = yield* Effect.currentSpan
   const traceparent = HttpTraceContext.toHeaders(span).traceparent
-  return traceparent === undefined ? {} : { traceparent }
+  if (traceparent === undefined) return {}
+  const request = yield* Effect.serviceOption(HttpServerRequest.HttpServerRequest)
+  const tracestate = Option.getOrUndefined(Option.flatMap(request, (r) => Option.fromNullable(r.headers.tracestate)))
+  const incoming = Option.getOrUndefined(Option.flatMap(request, (r) => Option.fromNullable(r.headers.traceparent)))
+  const sameTrace = incoming !== undefined && incoming.split("-")[1] === span.traceId
+  return sameTrace && tracestate !== undefined && tracestate.trim() !== ""
+    ? { traceparent, tracestate: tracestate.trim() }
+    : { traceparent }
 }).pipe(Effect.orElseSucceed(() => ({})))
 
 /** The attempt was released (its hold voided or being voided) before this checkout could commit. */

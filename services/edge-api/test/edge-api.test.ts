@@ -397,6 +397,33 @@ layer(TestLive, { excludeTestServices: true })("edge API over HTTP", (it) => {
       expect(yield* written(orderOf(key))).toEqual({ ledger: [], outbox: [], authorizations: [] })
     }))
 
+  it.effect("a checkout that continues a client's trace stores its traceparent and tracestate in the outbox row", () =>
+    Effect.gen(function*() {
+      const baseUrl = yield* serverUrl
+      const traceId = randomUUID().replaceAll("-", "")
+      const key = randomUUID()
+      // The headers below, not the test's own span.
+      const client = HttpClient.withTracerPropagation(yield* HttpClient.HttpClient, false)
+      const response = yield* client.execute(
+        HttpClientRequest.post(`${baseUrl}/checkout`).pipe(
+          HttpClientRequest.bearerToken(edgeKey),
+          HttpClientRequest.setHeaders({
+            "idempotency-key": key,
+            traceparent: `00-${traceId}-00f067aa0ba902b7-01`,
+            tracestate: "shop=web,vendor=7"
+          }),
+          HttpClientRequest.bodyUnsafeJson(Schema.encodeSync(Checkout)(order()))
+        )
+      )
+      expect(response.status).toBe(202)
+      const [event] = (yield* written(orderOf(IdempotencyKey.make(key)))).outbox
+      expect(event!.headers.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`))
+      expect(event!.headers.tracestate).toBe("shop=web,vendor=7")
+      // Without a client trace the edge starts one, and stores no vendor state.
+      const { orderId } = yield* checkout(order())
+      expect((yield* written(orderId)).outbox[0]!.headers.tracestate).toBeUndefined()
+    }))
+
   it.effect("401 without or with a wrong token; 400 naming the field", () =>
     Effect.gen(function*() {
       const baseUrl = yield* serverUrl
