@@ -58,6 +58,8 @@ export const makeRunner = (options: RunnerOptions) => (row: ClaimedRow): Effect.
     if (reason !== undefined) return Effect.fail(new Unprocessable(reason))
     return options.handlers.get(row.event_type)!.run(toEvent(row, row.created_at as Date))
   }).pipe(
-    Effect.withSpan(`outbox.process ${row.event_type}`, processSpanOptions(row)),
+    // No stack trace per event: capturing one (the span's source location) cost about as much as
+    // the rest of the span in a micro-benchmark (27 vs 16 µs per span with it off, loaded machine).
+    Effect.withSpan(`outbox.process ${row.event_type}`, { ...processSpanOptions(row), captureStackTrace: false }),
     Effect.annotateLogs({ event_id: row.event_id, event_type: row.event_type })
   )
