@@ -39,6 +39,10 @@ const traceHeaders = Effect.gen(function*() {
 /** The attempt was released (its hold voided or being voided) before this checkout could commit. */
 class AttemptReleased extends Data.TaggedError("AttemptReleased") {}
 
+/**
+ * The edge's checkout, order view and cancellation. Its constructor is long only because it holds
+ * the three methods (a record of functions, as Effect.Service builds one); each is under 80 lines.
+ */
 export class Checkout extends Effect.Service<Checkout>()("@ecommerce/edge-api/Checkout", {
   effect: Effect.gen(function*() {
     const repo = yield* LedgerRepo
