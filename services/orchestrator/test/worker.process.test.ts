@@ -25,7 +25,8 @@ const worker = (env: Record<string, string>, entry?: string) =>
     (w) => Effect.promise(() => w.stop("SIGKILL"))
   )
 
-const ready = (w: WorkerProcess) => Effect.promise(() => w.waitFor(/LISTEN order_events established/))
+// Generous: several tsx processes starting at once on a loaded 2-core machine took over 30 s to print.
+const ready = (w: WorkerProcess) => Effect.promise(() => w.waitFor(/LISTEN order_events established/, 240_000))
 
 const until = <A>(
   what: string,
@@ -99,7 +100,7 @@ layer(Database, { excludeTestServices: true })("worker processes", (it) => {
           select count(*)::int as value from worker_heartbeats where worker_id like 'drain-%'`)
         expect(live).toBe(4)
       }).pipe(Effect.scoped),
-    120_000
+    400_000
   )
 
   it.effect("a bare `psql -c \"NOTIFY order_events\"` wakes a worker whose poll interval is a minute", () =>
