@@ -9,12 +9,6 @@ export interface EdgeAccess {
   readonly url: string
   /** The edge API key (first of EDGE_API_KEYS, `dev-edge-key` by default). */
   readonly key: string
-  /**
-   * TODO(money merge): the edge on main still takes SERVICE_TOKEN instead of its own keys. The
-   * generator sends the edge key and falls back to this only when the edge answers 401 to it.
-   * Remove once EDGE_API_KEYS is on main.
-   */
-  readonly legacyServiceToken: string
 }
 
 export interface Placed {
@@ -70,26 +64,22 @@ const pickCheckout = Effect.gen(function*() {
 })
 
 /** A POST to the edge with the edge key; retried on 5xx and transport errors with the same idempotency key. */
-const post = (edge: EdgeAccess, useLegacy: Ref.Ref<boolean>, path: string, body: unknown) =>
+const post = (edge: EdgeAccess, path: string, body: unknown) =>
   Effect.gen(function*() {
     const key = randomUUID()
-    const send = (token: string) =>
-      Effect.tryPromise(() =>
-        fetch(`${edge.url}${path}`, {
-          method: "POST",
-          headers: { authorization: `Bearer ${token}`, "idempotency-key": key, "content-type": "application/json" },
-          body: JSON.stringify(body),
-          signal: AbortSignal.timeout(10_000)
-        }).then(async (response) => ({ status: response.status, body: await response.text() }))
-      )
-    const attempt = Effect.gen(function*() {
-      let response = yield* send((yield* Ref.get(useLegacy)) ? edge.legacyServiceToken : edge.key)
-      if (response.status === 401 && !(yield* Ref.get(useLegacy))) {
-        yield* Ref.set(useLegacy, true)
-        response = yield* send(edge.legacyServiceToken)
-      }
-      return response.status >= 500 ? yield* Effect.fail(new Error(`${response.status} ${response.body}`)) : response
-    })
+    const send = Effect.tryPromise(() =>
+      fetch(`${edge.url}${path}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${edge.key}`, "idempotency-key": key, "content-type": "application/json" },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(10_000)
+      }).then(async (response) => ({ status: response.status, body: await response.text() }))
+    )
+    const attempt = Effect.filterOrFail(
+      send,
+      (response) => response.status < 500,
+      (response) => new Error(`${response.status} ${response.body}`)
+    )
     return yield* attempt.pipe(
       Effect.retry(Schedule.spaced("200 millis").pipe(Schedule.intersect(Schedule.recurs(10))))
     )
@@ -109,12 +99,11 @@ export const runLoad = (options: {
   readonly onPlaced: (placed: Placed) => Effect.Effect<void>
 }) =>
   Effect.gen(function*() {
-    const useLegacy = yield* Ref.make(false)
     const inFlight = yield* Effect.makeSemaphore(32)
     const note = (f: (s: LoadStats) => LoadStats) => Ref.update(options.stats, f)
     const one = Effect.gen(function*() {
       const checkout = yield* pickCheckout
-      const response = yield* post(options.edge, useLegacy, "/checkout", checkout.body)
+      const response = yield* post(options.edge, "/checkout", checkout.body)
       if (response.status === 402) return yield* note((s) => ({ ...s, declinedAtCheckout: s.declinedAtCheckout + 1 }))
       if (response.status !== 202) {
         return yield* note((s) => ({
@@ -128,7 +117,7 @@ export const runLoad = (options: {
       yield* options.onPlaced({ orderId, kind: checkout.kind as Placed["kind"], cancel: checkout.cancel })
       if (checkout.cancel) {
         yield* Effect.sleep(Duration.millis(300 + (yield* Random.nextIntBetween(0, 1500))))
-        const cancelled = yield* post(options.edge, useLegacy, `/orders/${orderId}/cancel`, {
+        const cancelled = yield* post(options.edge, `/orders/${orderId}/cancel`, {
           reason: "customer changed their mind"
         })
         yield* cancelled.status === 202

@@ -8,7 +8,7 @@
  * declare such as an injected 503) and `ParseError` (a response that does not match the contract).
  */
 import { EdgeApi, InventoryApi, OrdersApi, PaymentsApi } from "@ecommerce/contracts"
-import { HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
+import { type HttpApi, HttpApiClient, type HttpApiGroup, HttpClient, HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { Config, Context, Effect, Layer, Redacted } from "effect"
 import { ServiceToken } from "./ServiceToken.ts"
@@ -44,51 +44,46 @@ const settings = (urlSetting: string, fallback: string) =>
     token: ServiceToken
   })
 
-const makeOrders = (options: ClientOptions) => HttpApiClient.make(OrdersApi, clientOptions(options))
-const makeInventory = (options: ClientOptions) => HttpApiClient.make(InventoryApi, clientOptions(options))
-const makePayments = (options: ClientOptions) => HttpApiClient.make(PaymentsApi, clientOptions(options))
-const makeEdge = (options: ClientOptions) => HttpApiClient.make(EdgeApi, clientOptions(options))
-
-export class OrdersClient extends Context.Tag("@ecommerce/http-kit/OrdersClient")<
-  OrdersClient,
-  Effect.Effect.Success<ReturnType<typeof makeOrders>>
->() {
-  static readonly layer = (options: ClientOptions) => Layer.effect(OrdersClient, makeOrders(options))
-  static readonly Live = Layer.effect(
-    OrdersClient,
-    Effect.flatMap(settings("ORDERS_SERVICE_URL", "http://localhost:3003"), makeOrders)
-  ).pipe(Layer.provide(NodeHttpClient.layerUndici))
+/**
+ * A client Tag for `api`, with `layer` and `Live` as described above, declared as `Context.Tag` is:
+ * `class OrdersClient extends ServiceClient(id, OrdersApi, settings(...))<OrdersClient>() {}`.
+ */
+const ServiceClient = <ApiId extends string, Groups extends HttpApiGroup.HttpApiGroup.Any, ApiError, ApiR>(
+  id: string,
+  api: HttpApi.HttpApi<ApiId, Groups, ApiError, ApiR>,
+  settings: Config.Config<ClientOptions>
+) =>
+<Self>() => {
+  const make = (options: ClientOptions) => HttpApiClient.make(api, clientOptions(options))
+  const Tag = Context.Tag(id)<Self, Effect.Effect.Success<ReturnType<typeof make>>>()
+  return class extends Tag {
+    static readonly layer = (options: ClientOptions) => Layer.effect(Tag, make(options))
+    static readonly Live = Layer.effect(Tag, Effect.flatMap(settings, make)).pipe(
+      Layer.provide(NodeHttpClient.layerUndici)
+    )
+  }
 }
 
-export class InventoryClient extends Context.Tag("@ecommerce/http-kit/InventoryClient")<
-  InventoryClient,
-  Effect.Effect.Success<ReturnType<typeof makeInventory>>
->() {
-  static readonly layer = (options: ClientOptions) => Layer.effect(InventoryClient, makeInventory(options))
-  static readonly Live = Layer.effect(
-    InventoryClient,
-    Effect.flatMap(settings("INVENTORY_SERVICE_URL", "http://localhost:3001"), makeInventory)
-  ).pipe(Layer.provide(NodeHttpClient.layerUndici))
-}
+export class OrdersClient extends ServiceClient(
+  "@ecommerce/http-kit/OrdersClient",
+  OrdersApi,
+  settings("ORDERS_SERVICE_URL", "http://localhost:3003")
+)<OrdersClient>() {}
 
-export class PaymentsClient extends Context.Tag("@ecommerce/http-kit/PaymentsClient")<
-  PaymentsClient,
-  Effect.Effect.Success<ReturnType<typeof makePayments>>
->() {
-  static readonly layer = (options: ClientOptions) => Layer.effect(PaymentsClient, makePayments(options))
-  static readonly Live = Layer.effect(
-    PaymentsClient,
-    Effect.flatMap(settings("PAYMENTS_SERVICE_URL", "http://localhost:3002"), makePayments)
-  ).pipe(Layer.provide(NodeHttpClient.layerUndici))
-}
+export class InventoryClient extends ServiceClient(
+  "@ecommerce/http-kit/InventoryClient",
+  InventoryApi,
+  settings("INVENTORY_SERVICE_URL", "http://localhost:3001")
+)<InventoryClient>() {}
 
-export class EdgeApiClient extends Context.Tag("@ecommerce/http-kit/EdgeApiClient")<
-  EdgeApiClient,
-  Effect.Effect.Success<ReturnType<typeof makeEdge>>
->() {
-  static readonly layer = (options: ClientOptions) => Layer.effect(EdgeApiClient, makeEdge(options))
-  static readonly Live = Layer.effect(
-    EdgeApiClient,
-    Effect.flatMap(settings("EDGE_API_URL", "http://localhost:3000"), makeEdge)
-  ).pipe(Layer.provide(NodeHttpClient.layerUndici))
-}
+export class PaymentsClient extends ServiceClient(
+  "@ecommerce/http-kit/PaymentsClient",
+  PaymentsApi,
+  settings("PAYMENTS_SERVICE_URL", "http://localhost:3002")
+)<PaymentsClient>() {}
+
+export class EdgeApiClient extends ServiceClient(
+  "@ecommerce/http-kit/EdgeApiClient",
+  EdgeApi,
+  settings("EDGE_API_URL", "http://localhost:3000")
+)<EdgeApiClient>() {}

@@ -1,6 +1,7 @@
 export * from "./AccessLog.ts"
 export * from "./BearerAuth.ts"
 export * from "./Chaos.ts"
+export * from "./Health.ts"
 export * from "./Idempotency.ts"
 export * from "./InvalidRequest.ts"
 export * from "./MalformedBody.ts"

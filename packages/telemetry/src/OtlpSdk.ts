@@ -2,7 +2,6 @@ import * as OtelLogger from "@effect/opentelemetry/Logger"
 import * as Metrics from "@effect/opentelemetry/Metrics"
 import * as NodeSdk from "@effect/opentelemetry/NodeSdk"
 import * as Resource from "@effect/opentelemetry/Resource"
-import * as Tracer from "@effect/opentelemetry/Tracer"
 import { OTLPLogExporter } from "@opentelemetry/exporter-logs-otlp-http"
 import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-http"
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http"
@@ -11,6 +10,7 @@ import { PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics"
 import { BatchSpanProcessor } from "@opentelemetry/sdk-trace-base"
 import { Effect, Layer, Option } from "effect"
 import { withCatalogUnits } from "./MetricUnits.ts"
+import { otelTracerLayer } from "./OtelTracer.ts"
 import { otlpLoggerLayer } from "./OtlpLogger.ts"
 import type { TelemetryConfig } from "./TelemetryConfig.ts"
 
@@ -39,7 +39,7 @@ export const sdkLayer = (
     onNone: () => Layer.empty,
     onSome: (url) =>
       Layer.provide(
-        Tracer.layer,
+        otelTracerLayer,
         NodeSdk.layerTracerProvider(new BatchSpanProcessor(new OTLPTraceExporter({ url }), config.spans))
       )
   })

@@ -195,6 +195,19 @@ export class OtlpReceiver {
       })
     )
 
+  /**
+   * The newest point of each series (attribute set) of one service's metric: exports are
+   * cumulative, so the last one received holds the totals.
+   */
+  latestPoints = (service: string, name: string): Array<ReceivedMetric["points"][number]> => {
+    const latest = new Map<string, ReceivedMetric["points"][number]>()
+    for (const metric of this.metrics()) {
+      if (metric.service !== service || metric.name !== name) continue
+      for (const point of metric.points) latest.set(JSON.stringify(Object.entries(point.attributes).sort()), point)
+    }
+    return [...latest.values()]
+  }
+
   /** Resources that sent a metrics export, even an empty one. */
   metricResources = (): Array<Attributes> =>
     this.bodies("metrics").flatMap((body) =>

@@ -1,1 +1,2 @@
+export * from "./InMemoryTracing.ts"
 export * from "./OtlpReceiver.ts"

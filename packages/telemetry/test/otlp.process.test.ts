@@ -108,35 +108,54 @@ layer(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")), { exclud
             },
             "services/orders/src/main.ts"
           )
-          // Work for every process: a checkout (edge-api -> payments; the saga: orders, inventory,
-          // payments), a refused call and a Ping the worker handles.
-          const checkout = yield* call(`http://127.0.0.1:${edge}/checkout`, {
-            method: "POST",
-            headers: {
-              authorization: `Bearer ${edgeKey}`,
-              "content-type": "application/json",
-              "idempotency-key": randomUUID()
-            },
-            body: JSON.stringify({
-              customerId: "cust-otel",
-              items: [{ sku: "MUG-BLUE", quantity: 1 }],
-              currency: "EUR",
-              cardToken: "tok_visa"
-            })
-          })
-          expect(checkout.status).toBe(202)
-          const orderId = JSON.parse(checkout.body).orderId as string
+          // Work for every process: checkouts (edge-api -> payments; each saga: orders, inventory,
+          // payments), 3 that complete and 2 whose capture is declined (they compensate), a refused
+          // call, a Ping the worker handles and a row no handler knows (dead-lettered at once).
+          const checkoutWith = (cardToken: string) =>
+            call(`http://127.0.0.1:${edge}/checkout`, {
+              method: "POST",
+              headers: {
+                authorization: `Bearer ${edgeKey}`,
+                "content-type": "application/json",
+                "idempotency-key": randomUUID()
+              },
+              body: JSON.stringify({
+                customerId: "cust-otel",
+                items: [{ sku: "MUG-BLUE", quantity: 1 }],
+                currency: "EUR",
+                cardToken
+              })
+            }).pipe(Effect.map((response) => {
+              expect(response.status, response.body).toBe(202)
+              return JSON.parse(response.body).orderId as string
+            }))
+          const cards = ["tok_visa", "tok_capture_declined", "tok_visa", "tok_capture_declined", "tok_visa"]
+          const orderIds = yield* Effect.forEach(cards, checkoutWith)
           expect(
             (yield* call(`http://127.0.0.1:${orders}/orders/${randomUUID()}`, {
               headers: { authorization: "Bearer wrong" }
             })).status
           ).toBe(401)
           const sql = yield* SqlClient.SqlClient
-          yield* sql`insert into outbox (aggregate_type, aggregate_id, event_type, payload) values ('health', 'otel-ping', 'Ping', '{}')`
-          yield* sql<{ status: string }>`select status from order_ledger where order_id = ${orderId}`.pipe(
-            Effect.filterOrFail((rows) => rows[0]?.status === "CONFIRMED"),
+          const [dead] = yield* sql<{ eventId: string }>`
+            insert into outbox (aggregate_type, aggregate_id, event_type, payload)
+            values ('health', 'otel-ping', 'Ping', '{}'), ('health', 'otel-dead', 'NoSuchEvent', '{}')
+            returning event_id::text as "eventId"`.pipe(Effect.map((rows) => rows.slice(1)))
+          const finals = yield* sql<{ orderId: string; status: string }>`
+            select order_id::text as "orderId", status from order_ledger where order_id in ${sql.in(orderIds)}`.pipe(
+            Effect.filterOrFail((rows) => rows.length === orderIds.length && rows.every((r) => r.status !== "PENDING")),
             Effect.retry(Schedule.spaced("200 millis")),
             Effect.timeout("300 seconds")
+          )
+          const statusOf = new Map(finals.map((row) => [row.orderId, row.status]))
+          expect(orderIds.map((id) => statusOf.get(id))).toEqual(
+            cards.map((card) => card === "tok_visa" ? "CONFIRMED" : "CANCELLED")
+          )
+          // Metrics are exported every 500 ms: wait for the five outcomes before stopping anything.
+          const finishedTotal = (r: OtlpReceiver) =>
+            r.latestPoints("orchestrator", "saga.finished").reduce((sum, point) => sum + point.value, 0)
+          yield* Effect.promise(() =>
+            otlp.waitFor("five finished sagas in the metrics", (r) => finishedTotal(r) === 5, 120_000)
           )
           yield* Effect.promise(() =>
             otlp.waitFor("spans, metrics and logs from all five processes", (r) =>
@@ -202,6 +221,126 @@ layer(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")), { exclud
             service: "orders",
             message: expect.stringMatching(/^cannot start: /)
           })
+
+          // One trace per checkout: the trace id of the `traceparent` the edge API wrote into the order's
+          // outbox row is the trace of the edge's, orders', inventory's and payments' server spans for
+          // that order and of the saga's spans.
+          const spans = otlp.spans()
+          const outboxHeaders = yield* sql<{ orderId: string; headers: { traceparent?: string } }>`
+            select aggregate_id as "orderId", headers from outbox
+            where event_type = 'OrderPlaced' and aggregate_id in ${sql.in(orderIds)}`
+          const traceOf = new Map(outboxHeaders.map((row) => [row.orderId, row.headers.traceparent?.split("-")[1]]))
+          for (const [index, orderId] of orderIds.entries()) {
+            const traceId = traceOf.get(orderId)
+            expect(traceId, `traceparent of ${orderId}`).toMatch(/^[0-9a-f]{32}$/)
+            const inTrace = spans.filter((span) => span.traceId === traceId)
+            const serverRoutes = (service: string) =>
+              inTrace.filter((span) => span.service === service && span.kind === 2).map((span) =>
+                `${span.attributes["http.request.method"]} ${span.attributes["http.route"]}`
+              ).sort()
+            const compensated = cards[index] !== "tok_visa"
+            expect(serverRoutes("edge-api"), orderId).toEqual(["POST /checkout"])
+            expect(serverRoutes("orders"), orderId).toEqual(
+              compensated
+                ? ["POST /orders", "POST /orders/:order_id/cancellation"]
+                : ["POST /orders", "POST /orders/:order_id/confirmation"]
+            )
+            expect(serverRoutes("inventory"), orderId).toEqual(
+              compensated ? ["DELETE /reservations/:order_id", "POST /reservations"] : ["POST /reservations"]
+            )
+            // Payments also answers the saga's reads (GET /payments/:authorization_id) before it acts.
+            expect(serverRoutes("payments"), orderId).toEqual(expect.arrayContaining([
+              "POST /payments/authorizations",
+              "POST /payments/capture/:authorization_id",
+              ...(compensated ? ["POST /payments/void/:authorization_id"] : [])
+            ]))
+            const saga = inTrace.filter((span) => span.service === "orchestrator" && span.name === "saga.OrderPlaced")
+            expect(saga.map((span) => [span.attributes["order.id"], span.attributes["saga.state"]]), orderId).toEqual([
+              [orderId, compensated ? "compensated" : "completed"]
+            ])
+            const steps = inTrace.filter((span) =>
+              span.service === "orchestrator" && /^saga\.(step|compensate)\./.test(span.name)
+            )
+            expect(steps.every((span) => span.parentSpanId === saga[0]!.spanId)).toBe(true)
+            expect(steps.map((span) => span.name)).toEqual(expect.arrayContaining([
+              "saga.step.createOrder",
+              "saga.step.reserveStock",
+              "saga.step.capturePayment",
+              ...(compensated
+                ? ["saga.compensate.reserveStock", "saga.compensate.createOrder"]
+                : ["saga.step.confirmOrder"])
+            ]))
+          }
+
+          // The exported saga metrics say exactly what happened: 5 started, 3 completed, 2 compensated.
+          const series = (name: string) =>
+            otlp.latestPoints("orchestrator", name).map((point): Record<string, unknown> => ({
+              ...point.attributes,
+              n: point.count ?? point.value
+            }))
+          expect(series("saga.started")).toEqual([{ "saga.type": "OrderPlaced", n: 5 }])
+          expect(series("saga.finished")).toEqual(expect.arrayContaining([
+            { "saga.type": "OrderPlaced", "saga.outcome": "completed", n: 3 },
+            { "saga.type": "OrderPlaced", "saga.outcome": "compensated", n: 2 }
+          ]))
+          expect(series("saga.finished")).toHaveLength(2)
+          expect(series("saga.duration")).toEqual(expect.arrayContaining([
+            { "saga.type": "OrderPlaced", "saga.outcome": "completed", n: 3 },
+            { "saga.type": "OrderPlaced", "saga.outcome": "compensated", n: 2 }
+          ]))
+          const stepCounts = Object.fromEntries(
+            series("saga.step.duration").map((
+              p
+            ) => [`${p["saga.step"]}/${p["saga.phase"]}/${p["saga.step.outcome"]}`, p.n])
+          )
+          expect(stepCounts).toEqual({
+            "authorization/forward/succeeded": 5,
+            "verifyOrder/forward/succeeded": 5,
+            "createOrder/forward/succeeded": 5,
+            "reserveStock/forward/succeeded": 5,
+            "capturePayment/forward/succeeded": 3,
+            "capturePayment/forward/rejected": 2,
+            "confirmOrder/forward/succeeded": 3,
+            "reserveStock/compensate/succeeded": 2,
+            "createOrder/compensate/succeeded": 2,
+            "authorization/compensate/succeeded": 2
+          })
+          expect(otlp.latestPoints("orchestrator", "saga.step.retries")).toEqual([])
+
+          // Logs: every line inside a saga carries the saga's id, its order's id and its trace; a
+          // finished saga logs its outcome and duration; a dead-lettered event a warning with its id,
+          // type and reason.
+          const orchestratorLines = processes.orchestrator.output().trim().split("\n").map((line) =>
+            JSON.parse(line) as Record<string, unknown>
+          )
+          const sagaLines = orchestratorLines.filter((line) => line["saga.type"] !== undefined)
+          for (const line of sagaLines) {
+            expect(line, JSON.stringify(line)).toMatchObject({
+              "saga.id": expect.any(String),
+              "order.id": expect.any(String),
+              trace_id: traceOf.get(line["order.id"] as string)
+            })
+          }
+          for (const [index, orderId] of orderIds.entries()) {
+            const outcome = cards[index] === "tok_visa" ? "completed" : "compensated"
+            const finished = sagaLines.filter((line) =>
+              line["order.id"] === orderId && line["saga.outcome"] !== undefined
+            )
+            expect(finished, orderId).toEqual([
+              expect.objectContaining({
+                level: "INFO",
+                message: expect.stringMatching(new RegExp(`^saga ${outcome} after \\d+ ms`)),
+                "saga.outcome": outcome,
+                "saga.duration_ms": expect.any(Number)
+              })
+            ])
+          }
+          expect(orchestratorLines.filter((line) => line.event_id === dead!.eventId && line.level === "WARN")).toEqual([
+            expect.objectContaining({
+              message: expect.stringContaining("event dead-lettered: unknown event_type \"NoSuchEvent\""),
+              event_type: "NoSuchEvent"
+            })
+          ])
 
           // No secret in any output or export.
           const everything = [...services.map((name) => processes[name].output()), refused.output(), otlp.rawText()]

@@ -1,22 +1,11 @@
-import { CatalogueListing, EdgeApi, type EdgeAuthorization, HealthStatus } from "@ecommerce/contracts"
+import { CatalogueListing, EdgeApi, type EdgeAuthorization } from "@ecommerce/contracts"
+import { HealthLive } from "@ecommerce/http-kit"
 import { HttpApiBuilder } from "@effect/platform"
-import { SqlClient } from "@effect/sql"
 import { Effect, Layer } from "effect"
 import { Checkout } from "./Checkout.ts"
 import { CheckoutRecovery, CheckoutRecoveryLive } from "./CheckoutRecovery.ts"
 import { EdgeAuthLive } from "./EdgeAuth.ts"
 import { LedgerRepo } from "./LedgerRepo.ts"
-
-const HealthLive = HttpApiBuilder.group(
-  EdgeApi,
-  "health",
-  (handlers) =>
-    handlers.handle("health", () =>
-      Effect.flatMap(SqlClient.SqlClient, (sql) => sql`select 1`).pipe(
-        Effect.orDie,
-        Effect.as(new HealthStatus({ status: "ok", service: "edge-api" }))
-      ))
-)
 
 const CheckoutLive = HttpApiBuilder.group(EdgeApi, "checkout", (handlers) =>
   Effect.gen(function*() {
@@ -46,7 +35,7 @@ const CatalogueLive = HttpApiBuilder.group(
  */
 export const makeEdgeApi = <E, R>(auth: Layer.Layer<EdgeAuthorization, E, R>) =>
   HttpApiBuilder.api(EdgeApi).pipe(
-    Layer.provide([HealthLive, CheckoutLive, CatalogueLive]),
+    Layer.provide([HealthLive(EdgeApi, "edge-api"), CheckoutLive, CatalogueLive]),
     Layer.provide(auth),
     Layer.merge(CheckoutRecoveryLive),
     Layer.provide([Checkout.Default, LedgerRepo.Default]),

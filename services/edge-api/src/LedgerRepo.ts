@@ -1,13 +1,14 @@
 import {
   CatalogueItem,
-  type Currency,
+  Currency,
   OrderAggregateType,
   OrderId,
   OrderLine,
-  type OrderPlaced,
+  OrderPlaced,
   OrderView,
   Sku
 } from "@ecommerce/contracts"
+import { repository } from "@ecommerce/db"
 import { SqlClient, SqlSchema } from "@effect/sql"
 import { Effect, Option, Schema } from "effect"
 
@@ -29,8 +30,6 @@ const CatalogueRow = Schema.Struct({
   unitPrice: Schema.compose(Schema.NumberFromString, CatalogueItem.fields.unitPrice)
 })
 
-const encodeLines = Schema.encode(Schema.Array(OrderLine))
-
 /**
  * The edge API's SQL on the shared tables (catalogue, order_ledger, outbox), one statement per
  * function. SqlError is a defect past this point.
@@ -39,33 +38,40 @@ export class LedgerRepo extends Effect.Service<LedgerRepo>()("@ecommerce/edge-ap
   effect: Effect.gen(function*() {
     const sql = yield* SqlClient.SqlClient
 
-    const prices = (currency: Currency, skus: ReadonlyArray<Sku>) =>
-      SqlSchema.findAll({
-        Request: Schema.Void,
-        Result: PriceRow,
-        execute: () =>
-          sql`select sku, unit_price::text as "unitPrice" from catalogue
-              where currency = ${currency} and ${sql.in("sku", skus)}`
-      })(undefined).pipe(Effect.orDie)
+    const prices = SqlSchema.findAll({
+      Request: Schema.Struct({ currency: Currency, skus: Schema.Array(Sku) }),
+      Result: PriceRow,
+      execute: ({ currency, skus }) =>
+        sql`select sku, unit_price::text as "unitPrice" from catalogue
+            where currency = ${currency} and ${sql.in("sku", skus)}`
+    })
 
-    const insertLedger = (order: OrderPlaced) =>
-      Effect.flatMap(encodeLines(order.items), (items) =>
+    const insertLedger = SqlSchema.void({
+      Request: OrderPlaced,
+      execute: (order) =>
         sql`
           insert into order_ledger (order_id, customer_id, items, amount, currency, authorization_id)
-          values (${order.orderId}, ${order.customerId}, ${JSON.stringify(items)}::jsonb, ${order.amount},
-                  ${order.currency}, ${order.authorizationId})`).pipe(Effect.orDie)
+          values (${order.orderId}, ${order.customerId}, ${JSON.stringify(order.items)}::jsonb, ${order.amount},
+                  ${order.currency}, ${order.authorizationId})`
+    })
 
-    /** An outbox row for the order aggregate; the statement trigger wakes the orchestrator on commit. */
+    /**
+     * An outbox row for the order aggregate; the statement trigger wakes the orchestrator on commit.
+     * Generic in its event schema, which `repository` below would erase, so it dies here itself.
+     */
     const insertEvent = <A extends { readonly orderId: OrderId }, I>(
       schema: Schema.Schema<A, I> & { readonly eventType: string },
       event: A,
       headers: Record<string, string>
     ) =>
-      Effect.flatMap(Schema.encode(schema)(event), (payload) =>
-        sql`
-          insert into outbox (aggregate_type, aggregate_id, event_type, payload, headers)
-          values (${OrderAggregateType}, ${event.orderId}, ${schema.eventType}, ${JSON.stringify(payload)}::jsonb,
-                  ${JSON.stringify(headers)}::jsonb)`).pipe(Effect.orDie)
+      SqlSchema.void({
+        Request: schema,
+        execute: (payload) =>
+          sql`
+            insert into outbox (aggregate_type, aggregate_id, event_type, payload, headers)
+            values (${OrderAggregateType}, ${event.orderId}, ${schema.eventType}, ${JSON.stringify(payload)}::jsonb,
+                    ${JSON.stringify(headers)}::jsonb)`
+      })(event).pipe(Effect.orDie)
 
     const find = SqlSchema.findOne({
       Request: OrderId,
@@ -85,14 +91,13 @@ export class LedgerRepo extends Effect.Service<LedgerRepo>()("@ecommerce/edge-ap
     })
 
     return {
-      prices,
-      catalogue: catalogue(undefined).pipe(
-        Effect.map((rows) => rows.map((row) => new CatalogueItem(row))),
-        Effect.orDie
-      ),
-      insertLedger,
-      insertEvent,
-      find: (orderId: OrderId) => find(orderId).pipe(Effect.map(Option.map((row) => new OrderView(row))), Effect.orDie)
-    } as const
+      ...repository({
+        prices: (currency: Currency, skus: ReadonlyArray<Sku>) => prices({ currency, skus }),
+        catalogue: Effect.map(catalogue(undefined), (rows) => rows.map((row) => new CatalogueItem(row))),
+        insertLedger,
+        find: (orderId: OrderId) => Effect.map(find(orderId), Option.map((row) => new OrderView(row)))
+      }),
+      insertEvent
+    }
   })
 }) {}

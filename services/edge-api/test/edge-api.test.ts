@@ -14,7 +14,7 @@ import {
 } from "@ecommerce/contracts"
 import { TestDatabase, TestDatabaseLive } from "@ecommerce/db/testing"
 import { EdgeApiClient, PaymentsClient } from "@ecommerce/http-kit/clients"
-import { serverUrl, testServer, testToken } from "@ecommerce/http-kit/testing"
+import { clientOf, serverUrl, testServer, testToken } from "@ecommerce/http-kit/testing"
 import { PaymentsApiLive } from "@ecommerce/payments"
 import { HttpClient, HttpClientError, HttpClientRequest } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
@@ -24,17 +24,17 @@ import { Effect, Layer, Redacted, Schema } from "effect"
 import { randomUUID } from "node:crypto"
 import { createConnection, createServer, type Socket } from "node:net"
 import { inject } from "vitest"
-import { orderIdFor } from "../src/Checkout.ts"
 import { EdgeAuth, makeEdgeApi } from "../src/Http.ts"
+import { orderIdFor } from "../src/OrderKeys.ts"
 import { listenOnLoopback } from "./loopback.ts"
 
 const adminUrl = inject("adminUrl")
 const template = inject("templateDatabase")
 
 /** The real payments service on its own port, seen by the edge API through its typed client. */
-const PaymentsLive = Layer.unwrapEffect(
-  Effect.map(serverUrl, (baseUrl) => PaymentsClient.layer({ baseUrl, token: testToken }))
-).pipe(Layer.provide(testServer({ api: PaymentsApiLive, role: "payments" })))
+const PaymentsLive = clientOf(PaymentsClient.layer).pipe(
+  Layer.provide(testServer({ api: PaymentsApiLive, role: "payments" }))
+)
 
 /** What the edge's clients present; the services' `testToken` is refused by the edge. */
 const edgeKey = Redacted.make("test-edge-key")
@@ -44,7 +44,7 @@ const edgeClientFor = <E, R>(
   payments: Layer.Layer<PaymentsClient, E, R>,
   database: Layer.Layer<never> | Layer.Layer<TestDatabase> = Layer.empty
 ) =>
-  Layer.unwrapEffect(Effect.map(serverUrl, (baseUrl) => EdgeApiClient.layer({ baseUrl, token: edgeKey }))).pipe(
+  clientOf(EdgeApiClient.layer, edgeKey).pipe(
     Layer.provideMerge(
       testServer({ api: makeEdgeApi(EdgeAuth([edgeKey])).pipe(Layer.provide(payments)), role: "edge_api" }).pipe(
         Layer.provide(database)
@@ -100,15 +100,17 @@ const TestLive = edgeClientFor(PaymentsLive).pipe(
 
 const newKey = () => IdempotencyKey.make(randomUUID())
 
-const order = (options: { card?: string; customer?: string; skus?: Array<[string, number]> } = {}) =>
-  new Checkout({
+const order = (options: { card?: string; customer?: string; skus?: Array<[string, number]> } = {}) => {
+  const [first, ...rest] = (options.skus ?? [["MUG-BLUE", 2], ["SOCKS-3PACK", 1]]).map(([sku, quantity]) =>
+    new CheckoutLine({ sku: Sku.make(sku), quantity })
+  )
+  return new Checkout({
     customerId: CustomerId.make(options.customer ?? "cust-42"),
-    items: (options.skus ?? [["MUG-BLUE", 2], ["SOCKS-3PACK", 1]]).map(([sku, quantity]) =>
-      new CheckoutLine({ sku: Sku.make(sku), quantity })
-    ) as unknown as readonly [CheckoutLine, ...Array<CheckoutLine>],
+    items: [first!, ...rest],
     currency: Currency.make("EUR"),
     cardToken: CardToken.make(options.card ?? TestCards.approved)
   })
+}
 
 /** The order id a checkout by `customer` with `key` gets. */
 const orderOf = (key: IdempotencyKey, customer = "cust-42") => orderIdFor(CustomerId.make(customer), key)
@@ -393,6 +395,33 @@ layer(TestLive, { excludeTestServices: true })("edge API over HTTP", (it) => {
       )
       expect(error).toMatchObject({ _tag: "UpstreamUnavailable", service: "payments" })
       expect(yield* written(orderOf(key))).toEqual({ ledger: [], outbox: [], authorizations: [] })
+    }))
+
+  it.effect("a checkout that continues a client's trace stores its traceparent and tracestate in the outbox row", () =>
+    Effect.gen(function*() {
+      const baseUrl = yield* serverUrl
+      const traceId = randomUUID().replaceAll("-", "")
+      const key = randomUUID()
+      // The headers below, not the test's own span.
+      const client = HttpClient.withTracerPropagation(yield* HttpClient.HttpClient, false)
+      const response = yield* client.execute(
+        HttpClientRequest.post(`${baseUrl}/checkout`).pipe(
+          HttpClientRequest.bearerToken(edgeKey),
+          HttpClientRequest.setHeaders({
+            "idempotency-key": key,
+            traceparent: `00-${traceId}-00f067aa0ba902b7-01`,
+            tracestate: "shop=web,vendor=7"
+          }),
+          HttpClientRequest.bodyUnsafeJson(Schema.encodeSync(Checkout)(order()))
+        )
+      )
+      expect(response.status).toBe(202)
+      const [event] = (yield* written(orderOf(IdempotencyKey.make(key)))).outbox
+      expect(event!.headers.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`))
+      expect(event!.headers.tracestate).toBe("shop=web,vendor=7")
+      // Without a client trace the edge starts one, and stores no vendor state.
+      const { orderId } = yield* checkout(order())
+      expect((yield* written(orderId)).outbox[0]!.headers.tracestate).toBeUndefined()
     }))
 
   it.effect("401 without or with a wrong token; 400 naming the field", () =>

@@ -31,8 +31,8 @@ import { createServer, request as httpRequest, type Server } from "node:http"
 import { createServer as createNetServer, type Socket } from "node:net"
 import { fileURLToPath } from "node:url"
 import { inject } from "vitest"
-import { orderIdFor } from "../src/Checkout.ts"
 import { EdgeApiKeys, EdgeAuth, EdgeAuthLive, makeEdgeApi } from "../src/Http.ts"
+import { orderIdFor } from "../src/OrderKeys.ts"
 import { listenOnLoopback } from "./loopback.ts"
 
 const adminUrl = inject("adminUrl")
@@ -148,10 +148,16 @@ const stateOf = (orderId: OrderId) =>
       )
     }))
 
-/** Waits (generously: the machine is shared) until the order's authorization has left AUTHORIZED. */
+/**
+ * Waits (generously: the machine is shared) until the order's authorization has left AUTHORIZED and
+ * the attempt has settled: the void is written to payments before the attempt row says `voided`.
+ */
 const awaitReleased = (orderId: OrderId) =>
   stateOf(orderId).pipe(
-    Effect.filterOrFail((state) => state.payment !== undefined && state.payment !== "AUTHORIZED"),
+    Effect.filterOrFail((state) =>
+      state.payment !== undefined && state.payment !== "AUTHORIZED" && state.attempt !== "open" &&
+      state.attempt !== "voiding"
+    ),
     Effect.retry(Schedule.spaced("200 millis").pipe(Schedule.upTo("60 seconds")))
   )
 

@@ -1,19 +1,8 @@
-import { HealthStatus, InventoryApi } from "@ecommerce/contracts"
+import { InventoryApi } from "@ecommerce/contracts"
+import { HealthLive } from "@ecommerce/http-kit"
 import { HttpApiBuilder } from "@effect/platform"
-import { SqlClient } from "@effect/sql"
 import { Effect, Layer } from "effect"
 import { Inventory } from "./Inventory.ts"
-
-const HealthLive = HttpApiBuilder.group(
-  InventoryApi,
-  "health",
-  (handlers) =>
-    handlers.handle("health", () =>
-      Effect.flatMap(SqlClient.SqlClient, (sql) => sql`select 1`).pipe(
-        Effect.orDie,
-        Effect.as(new HealthStatus({ status: "ok", service: "inventory" }))
-      ))
-)
 
 const ReservationsLive = HttpApiBuilder.group(InventoryApi, "reservations", (handlers) =>
   Effect.gen(function*() {
@@ -35,6 +24,6 @@ const StockLive = HttpApiBuilder.group(InventoryApi, "stock", (handlers) =>
 
 /** The inventory HttpApi; needs the pool (SqlClient) and the `Authorization` implementation. */
 export const InventoryApiLive = HttpApiBuilder.api(InventoryApi).pipe(
-  Layer.provide([HealthLive, ReservationsLive, StockLive]),
+  Layer.provide([HealthLive(InventoryApi, "inventory"), ReservationsLive, StockLive]),
   Layer.provide(Inventory.Default)
 )

@@ -13,8 +13,8 @@ import {
   StockNotFound
 } from "@ecommerce/contracts"
 import { Idempotency, invalidRequest } from "@ecommerce/http-kit"
-import { Effect, Schema } from "effect"
-import { InventoryRepo, type ReservationRow, type StockRow } from "./InventoryRepo.ts"
+import { Effect, Option, Schema } from "effect"
+import { InventoryRepo, type StockRow } from "./InventoryRepo.ts"
 
 /**
  * Lines of the same sku summed, sorted by sku: the canonical form stored and compared. A sum is still
@@ -37,13 +37,6 @@ const isQuantity = Schema.is(Quantity)
 const sameLines = (a: ReadonlyArray<{ sku: Sku; quantity: number }>, b: ReadonlyArray<ReservationLine>) =>
   a.length === b.length && a.every((line, i) => line.sku === b[i]!.sku && line.quantity === b[i]!.quantity)
 
-const toReservation = (row: ReservationRow) =>
-  new Reservation({
-    orderId: row.orderId,
-    status: row.status,
-    items: row.items.map((item) => new ReservationLine(item))
-  })
-
 const toStock = (row: StockRow) =>
   new Stock({ sku: row.sku, onHand: row.onHand, reserved: row.reserved, available: row.onHand - row.reserved })
 
@@ -55,8 +48,8 @@ export class Inventory extends Effect.Service<Inventory>()("@ecommerce/inventory
     const reserveOnce = (orderId: OrderId, lines: ReadonlyArray<ReservationLine>) =>
       Effect.gen(function*() {
         if (!(yield* repo.claimReservation(orderId, "HELD"))) {
-          const existing = (yield* repo.findReservation(orderId))!
-          if (existing.status === "HELD" && sameLines(existing.items, lines)) return toReservation(existing)
+          const existing = Option.getOrThrow(yield* repo.findReservation(orderId))
+          if (existing.status === "HELD" && sameLines(existing.items, lines)) return existing
           return yield* new ReservationConflict({
             orderId,
             status: existing.status,
@@ -103,7 +96,7 @@ export class Inventory extends Effect.Service<Inventory>()("@ecommerce/inventory
           yield* repo.lockReservedStock(orderId)
           yield* repo.returnReservedStock(orderId)
         }
-        return toReservation((yield* repo.findReservation(orderId))!)
+        return Option.getOrThrow(yield* repo.findReservation(orderId))
       })
 
     const release = (key: string, orderId: OrderId) =>
@@ -114,21 +107,20 @@ export class Inventory extends Effect.Service<Inventory>()("@ecommerce/inventory
 
     const getReservation = (orderId: OrderId) =>
       repo.findReservation(orderId).pipe(
-        Effect.flatMap((row) =>
-          row === undefined
-            ? new ReservationNotFound({ orderId, message: `order ${orderId} has no reservation` })
-            : Effect.succeed(toReservation(row))
-        ),
+        Effect.flatMap(Option.match({
+          onNone: () =>
+            Effect.fail(new ReservationNotFound({ orderId, message: `order ${orderId} has no reservation` })),
+          onSome: Effect.succeed
+        })),
         Effect.withSpan("Inventory.getReservation")
       )
 
     const getStock = (sku: Sku) =>
       repo.findStock(sku).pipe(
-        Effect.flatMap((row) =>
-          row === undefined
-            ? new StockNotFound({ sku, message: `no stock record for ${sku}` })
-            : Effect.succeed(toStock(row))
-        ),
+        Effect.flatMap(Option.match({
+          onNone: () => Effect.fail(new StockNotFound({ sku, message: `no stock record for ${sku}` })),
+          onSome: (row) => Effect.succeed(toStock(row))
+        })),
         Effect.withSpan("Inventory.getStock")
       )
 
@@ -137,8 +129,8 @@ export class Inventory extends Effect.Service<Inventory>()("@ecommerce/inventory
         { key, request: { endpoint: "setStock", sku, onHand }, success: Stock },
         Effect.gen(function*() {
           const row = yield* repo.setOnHand(sku, onHand)
-          if (row !== undefined) return toStock(row)
-          const current = (yield* repo.findStock(sku))!
+          if (Option.isSome(row)) return toStock(row.value)
+          const current = Option.getOrThrow(yield* repo.findStock(sku))
           return yield* new StockBelowReserved({
             sku,
             onHand,

@@ -1,18 +1,14 @@
-import type { OrderId, ReservationStatus, Sku } from "@ecommerce/contracts"
-import { SqlClient } from "@effect/sql"
-import { Effect } from "effect"
+import { OrderId, Quantity, Reservation, ReservationStatus, Sku, StockLevel } from "@ecommerce/contracts"
+import { repository } from "@ecommerce/db"
+import { SqlClient, SqlSchema } from "@effect/sql"
+import { Effect, Option, Schema } from "effect"
 
-export interface StockRow {
-  readonly sku: Sku
-  readonly onHand: number
-  readonly reserved: number
-}
+const StockRow = Schema.Struct({ sku: Sku, onHand: StockLevel, reserved: StockLevel })
+export type StockRow = typeof StockRow.Type
 
-export interface ReservationRow {
-  readonly orderId: OrderId
-  readonly status: ReservationStatus
-  readonly items: ReadonlyArray<{ readonly sku: Sku; readonly quantity: number }>
-}
+const Claimed = Schema.Struct({ orderId: OrderId })
+const SkuRow = Schema.Struct({ sku: Sku })
+const ItemRequest = Schema.Struct({ orderId: OrderId, sku: Sku, quantity: Quantity })
 
 /** The inventory schema's SQL, one statement per function. SqlError is a defect past this point. */
 export class InventoryRepo extends Effect.Service<InventoryRepo>()("@ecommerce/inventory/InventoryRepo", {
@@ -23,96 +19,128 @@ export class InventoryRepo extends Effect.Service<InventoryRepo>()("@ecommerce/i
      * Claims the order's one reservation. A concurrent claim for the same order waits here on the
      * primary key until the first transaction ends, so two requests never both reserve stock.
      */
-    const claimReservation = (orderId: OrderId, status: ReservationStatus) =>
-      sql<{ orderId: OrderId }>`
-        insert into inventory.reservations (order_id, status, released_at)
-        values (${orderId}, ${status}, ${status === "RELEASED" ? sql`now()` : null})
-        on conflict (order_id) do nothing
-        returning order_id as "orderId"`.pipe(Effect.map((rows) => rows.length === 1), Effect.orDie)
+    const claimReservation = SqlSchema.findOne({
+      Request: Schema.Struct({ orderId: OrderId, status: ReservationStatus }),
+      Result: Claimed,
+      execute: ({ orderId, status }) =>
+        sql`
+          insert into inventory.reservations (order_id, status, released_at)
+          values (${orderId}, ${status}, ${status === "RELEASED" ? sql`now()` : null})
+          on conflict (order_id) do nothing
+          returning order_id as "orderId"`
+    })
 
-    const findReservation = (orderId: OrderId) =>
-      sql<ReservationRow>`
-        select r.order_id as "orderId", r.status,
-               coalesce(json_agg(json_build_object('sku', i.sku, 'quantity', i.quantity) order by i.sku)
-                          filter (where i.sku is not null), '[]') as items
-        from inventory.reservations r
-        left join inventory.reservation_items i using (order_id)
-        where r.order_id = ${orderId}
-        group by r.order_id, r.status`.pipe(Effect.map((rows) => rows[0]), Effect.orDie)
+    const findReservation = SqlSchema.findOne({
+      Request: OrderId,
+      Result: Reservation,
+      execute: (orderId) =>
+        sql`
+          select r.order_id as "orderId", r.status,
+                 coalesce(json_agg(json_build_object('sku', i.sku, 'quantity', i.quantity) order by i.sku)
+                            filter (where i.sku is not null), '[]') as items
+          from inventory.reservations r
+          left join inventory.reservation_items i using (order_id)
+          where r.order_id = ${orderId}
+          group by r.order_id, r.status`
+    })
 
     /**
      * Locks the stock rows of a reservation before testing availability. Sorted by sku so that
      * concurrent multi-sku reservations take their locks in one order and cannot deadlock; the
      * conditional update that follows then sees the final committed quantities.
      */
-    const lockStock = (skus: ReadonlyArray<Sku>) =>
-      sql<StockRow>`
-        select sku, on_hand as "onHand", reserved
-        from inventory.stock
-        where ${sql.in("sku", skus)}
-        order by sku
-        for update`.pipe(Effect.orDie)
+    const lockStock = SqlSchema.findAll({
+      Request: Schema.Array(Sku),
+      Result: StockRow,
+      execute: (skus) =>
+        sql`
+          select sku, on_hand as "onHand", reserved
+          from inventory.stock
+          where ${sql.in("sku", skus)}
+          order by sku
+          for update`
+    })
 
-    const addReserved = (sku: Sku, quantity: number) =>
-      sql`update inventory.stock set reserved = reserved + ${quantity}, updated_at = now() where sku = ${sku}`.pipe(
-        Effect.orDie
-      )
+    const addReserved = SqlSchema.void({
+      Request: Schema.Struct({ sku: Sku, quantity: Quantity }),
+      execute: ({ quantity, sku }) =>
+        sql`update inventory.stock set reserved = reserved + ${quantity}, updated_at = now() where sku = ${sku}`
+    })
 
-    const insertReservationItem = (orderId: OrderId, sku: Sku, quantity: number) =>
-      sql`insert into inventory.reservation_items (order_id, sku, quantity) values (${orderId}, ${sku}, ${quantity})`
-        .pipe(Effect.orDie)
+    const insertReservationItem = SqlSchema.void({
+      Request: ItemRequest,
+      execute: ({ orderId, quantity, sku }) =>
+        sql`insert into inventory.reservation_items (order_id, sku, quantity) values (${orderId}, ${sku}, ${quantity})`
+    })
 
     /** HELD -> RELEASED, once: a concurrent release waits on the row lock, then matches nothing. */
-    const markReleased = (orderId: OrderId) =>
-      sql<{ orderId: OrderId }>`
-        update inventory.reservations set status = 'RELEASED', released_at = now()
-        where order_id = ${orderId} and status = 'HELD'
-        returning order_id as "orderId"`.pipe(Effect.map((rows) => rows.length === 1), Effect.orDie)
+    const markReleased = SqlSchema.findOne({
+      Request: OrderId,
+      Result: Claimed,
+      execute: (orderId) =>
+        sql`
+          update inventory.reservations set status = 'RELEASED', released_at = now()
+          where order_id = ${orderId} and status = 'HELD'
+          returning order_id as "orderId"`
+    })
 
     /**
      * Locks the stock rows of the order's reservation in sku order, as `lockStock` does. The update
      * below joins against a scan of stock and would lock in heap order, deadlocking with a concurrent
      * reserve that holds one of the skus and waits for another.
      */
-    const lockReservedStock = (orderId: OrderId) =>
-      sql`
-        select sku from inventory.stock
-        where sku in (select sku from inventory.reservation_items where order_id = ${orderId})
-        order by sku
-        for update`.pipe(Effect.orDie)
+    const lockReservedStock = SqlSchema.findAll({
+      Request: OrderId,
+      Result: SkuRow,
+      execute: (orderId) =>
+        sql`
+          select sku from inventory.stock
+          where sku in (select sku from inventory.reservation_items where order_id = ${orderId})
+          order by sku
+          for update`
+    })
 
-    const returnReservedStock = (orderId: OrderId) =>
-      sql`
-        update inventory.stock s
-        set reserved = s.reserved - i.quantity, updated_at = now()
-        from inventory.reservation_items i
-        where i.order_id = ${orderId} and s.sku = i.sku`.pipe(Effect.orDie)
+    const returnReservedStock = SqlSchema.void({
+      Request: OrderId,
+      execute: (orderId) =>
+        sql`
+          update inventory.stock s
+          set reserved = s.reserved - i.quantity, updated_at = now()
+          from inventory.reservation_items i
+          where i.order_id = ${orderId} and s.sku = i.sku`
+    })
 
-    const findStock = (sku: Sku) =>
-      sql<StockRow>`select sku, on_hand as "onHand", reserved from inventory.stock where sku = ${sku}`.pipe(
-        Effect.map((rows) => rows[0]),
-        Effect.orDie
-      )
+    const findStock = SqlSchema.findOne({
+      Request: Sku,
+      Result: StockRow,
+      execute: (sku) => sql`select sku, on_hand as "onHand", reserved from inventory.stock where sku = ${sku}`
+    })
 
     /** Sets on-hand, unless that would put it below what is reserved (then no row comes back). */
-    const setOnHand = (sku: Sku, onHand: number) =>
-      sql<StockRow>`
-        insert into inventory.stock (sku, on_hand) values (${sku}, ${onHand})
-        on conflict (sku) do update set on_hand = excluded.on_hand, updated_at = now()
-          where inventory.stock.reserved <= excluded.on_hand
-        returning sku, on_hand as "onHand", reserved`.pipe(Effect.map((rows) => rows[0]), Effect.orDie)
+    const setOnHand = SqlSchema.findOne({
+      Request: Schema.Struct({ sku: Sku, onHand: StockLevel }),
+      Result: StockRow,
+      execute: ({ onHand, sku }) =>
+        sql`
+          insert into inventory.stock (sku, on_hand) values (${sku}, ${onHand})
+          on conflict (sku) do update set on_hand = excluded.on_hand, updated_at = now()
+            where inventory.stock.reserved <= excluded.on_hand
+          returning sku, on_hand as "onHand", reserved`
+    })
 
-    return {
-      claimReservation,
+    return repository({
+      claimReservation: (orderId: OrderId, status: ReservationStatus) =>
+        Effect.map(claimReservation({ orderId, status }), Option.isSome),
       findReservation,
       lockStock,
-      addReserved,
-      insertReservationItem,
-      markReleased,
-      lockReservedStock,
+      addReserved: (sku: Sku, quantity: number) => addReserved({ sku, quantity }),
+      insertReservationItem: (orderId: OrderId, sku: Sku, quantity: number) =>
+        insertReservationItem({ orderId, sku, quantity }),
+      markReleased: (orderId: OrderId) => Effect.map(markReleased(orderId), Option.isSome),
+      lockReservedStock: (orderId: OrderId) => Effect.asVoid(lockReservedStock(orderId)),
       returnReservedStock,
       findStock,
-      setOnHand
-    } as const
+      setOnHand: (sku: Sku, onHand: number) => setOnHand({ sku, onHand })
+    })
   })
 }) {}

@@ -1,7 +1,7 @@
 import { IdempotencyKey, OrderId, ReservationLine, ReserveStock, SetStock, Sku } from "@ecommerce/contracts"
 import { TestDatabaseLive } from "@ecommerce/db/testing"
 import { InventoryClient } from "@ecommerce/http-kit/clients"
-import { serverUrl, testServer, testToken } from "@ecommerce/http-kit/testing"
+import { clientOf, testServer } from "@ecommerce/http-kit/testing"
 import { HttpClientError } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { expect, layer } from "@effect/vitest"
@@ -14,11 +14,11 @@ const adminUrl = inject("adminUrl")
 const template = inject("templateDatabase")
 
 /** A client of a server with the given chaos, on the file's shared test database. */
-const clientOf = (chaos: { failBeforeRate: number; failAfterRate: number }) =>
+const chaoticClient = (chaos: { failBeforeRate: number; failAfterRate: number }) =>
   Effect.gen(function*() {
     const scope = yield* Effect.scope
     const context = yield* Layer.buildWithScope(
-      Layer.unwrapEffect(Effect.map(serverUrl, (baseUrl) => InventoryClient.layer({ baseUrl, token: testToken }))).pipe(
+      clientOf(InventoryClient.layer).pipe(
         Layer.provide(testServer({ api: InventoryApiLive, role: "inventory", chaos }))
       ),
       scope
@@ -36,8 +36,8 @@ layer(Layer.merge(TestDatabaseLive(adminUrl, template), NodeHttpClient.layerUndi
   (it) => {
     it.scoped("CHAOS_FAIL_BEFORE_RATE=1 answers 503 and does nothing; health is exempt", () =>
       Effect.gen(function*() {
-        const healthy = yield* clientOf({ failBeforeRate: 0, failAfterRate: 0 })
-        const broken = yield* clientOf({ failBeforeRate: 1, failAfterRate: 0 })
+        const healthy = yield* chaoticClient({ failBeforeRate: 0, failAfterRate: 0 })
+        const broken = yield* chaoticClient({ failBeforeRate: 1, failAfterRate: 0 })
         yield* healthy.stock.set({ path: { sku }, headers: key(), payload: new SetStock({ onHand: 5 }) })
         const error = yield* Effect.flip(
           broken.stock.set({ path: { sku }, headers: key(), payload: new SetStock({ onHand: 9 }) })
@@ -49,8 +49,8 @@ layer(Layer.merge(TestDatabaseLive(adminUrl, template), NodeHttpClient.layerUndi
 
     it.scoped("CHAOS_FAIL_AFTER_RATE=1 commits the effect, loses the response; a retry replays it", () =>
       Effect.gen(function*() {
-        const healthy = yield* clientOf({ failBeforeRate: 0, failAfterRate: 0 })
-        const lossy = yield* clientOf({ failBeforeRate: 0, failAfterRate: 1 })
+        const healthy = yield* chaoticClient({ failBeforeRate: 0, failAfterRate: 0 })
+        const lossy = yield* chaoticClient({ failBeforeRate: 0, failAfterRate: 1 })
         const other = Sku.make(`LOST-${randomUUID().slice(0, 8).toUpperCase()}`)
         yield* healthy.stock.set({ path: { sku: other }, headers: key(), payload: new SetStock({ onHand: 10 }) })
         const headers = key()

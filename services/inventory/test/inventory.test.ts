@@ -1,28 +1,14 @@
 import { IdempotencyKey, OrderId, ReservationLine, ReserveStock, SetStock, Sku } from "@ecommerce/contracts"
-import { TestDatabaseLive } from "@ecommerce/db/testing"
 import { InventoryClient } from "@ecommerce/http-kit/clients"
-import { serverUrl, testServer, testToken } from "@ecommerce/http-kit/testing"
-import { HttpClient, HttpClientRequest } from "@effect/platform"
-import { NodeHttpClient } from "@effect/platform-node"
+import { clientOf, rawRequest, serviceTestLayer, withTestToken } from "@ecommerce/http-kit/testing"
+import { HttpClientRequest } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
-import { Effect, Fiber, Layer, Redacted, Schedule } from "effect"
+import { Effect, Fiber, Redacted, Schedule } from "effect"
 import { randomUUID } from "node:crypto"
-import { inject } from "vitest"
 import { InventoryApiLive } from "../src/Http.ts"
 
-const adminUrl = inject("adminUrl")
-const template = inject("templateDatabase")
-
-const ServerLive = testServer({ api: InventoryApiLive, role: "inventory" })
-const ClientLive = Layer.unwrapEffect(
-  Effect.map(serverUrl, (baseUrl) => InventoryClient.layer({ baseUrl, token: testToken }))
-)
-const TestLive = ClientLive.pipe(
-  Layer.provideMerge(ServerLive),
-  Layer.provideMerge(NodeHttpClient.layerUndici),
-  Layer.provideMerge(TestDatabaseLive(adminUrl, template))
-)
+const TestLive = serviceTestLayer({ api: InventoryApiLive, role: "inventory", client: InventoryClient.layer })
 
 const key = () => ({ "idempotency-key": IdempotencyKey.make(randomUUID()) })
 const newOrder = () => OrderId.make(randomUUID())
@@ -46,16 +32,6 @@ const reserve = (orderId: OrderId, items: Array<ReservationLine>, headers = key(
   )
 
 const stockOf = (sku: Sku) => Effect.flatMap(InventoryClient, (client) => client.stock.get({ path: { sku } }))
-
-/** A raw request, for what a typed client cannot send: no token, broken bodies. */
-const raw = (request: HttpClientRequest.HttpClientRequest) =>
-  Effect.gen(function*() {
-    const baseUrl = yield* serverUrl
-    const response = yield* HttpClient.execute(HttpClientRequest.prependUrl(request, baseUrl))
-    return { status: response.status, body: (yield* response.json) as { _tag?: string; message?: string } }
-  })
-
-const authorized = HttpClientRequest.bearerToken(testToken)
 
 layer(TestLive, { excludeTestServices: true })("inventory over HTTP", (it) => {
   it.effect("health answers without a token", () =>
@@ -249,13 +225,10 @@ layer(TestLive, { excludeTestServices: true })("inventory over HTTP", (it) => {
   it.effect("401 without a token and with a wrong one", () =>
     Effect.gen(function*() {
       const sku = uniqueSku("AUTH")
-      const none = yield* raw(HttpClientRequest.get(`/stock/${sku}`))
+      const none = yield* rawRequest(HttpClientRequest.get(`/stock/${sku}`))
       expect(none).toMatchObject({ status: 401, body: { _tag: "Unauthorized" } })
-      const baseUrl = yield* serverUrl
       const wrong = yield* Effect.flip(
-        Effect.flatMap(InventoryClient, (client) => client.stock.get({ path: { sku } })).pipe(
-          Effect.provide(InventoryClient.layer({ baseUrl, token: Redacted.make("wrong-token") }))
-        )
+        stockOf(sku).pipe(Effect.provide(clientOf(InventoryClient.layer, Redacted.make("wrong-token"))))
       )
       expect(wrong._tag).toBe("Unauthorized")
     }))
@@ -263,9 +236,9 @@ layer(TestLive, { excludeTestServices: true })("inventory over HTTP", (it) => {
   it.effect("malformed requests answer 400 naming the field, never 500", () =>
     Effect.gen(function*() {
       const post = (body: unknown, headers: Record<string, string> = { "idempotency-key": randomUUID() }) =>
-        raw(
+        rawRequest(
           HttpClientRequest.post("/reservations").pipe(
-            authorized,
+            withTestToken,
             HttpClientRequest.setHeaders(headers),
             HttpClientRequest.bodyUnsafeJson(body)
           )
@@ -283,9 +256,9 @@ layer(TestLive, { excludeTestServices: true })("inventory over HTTP", (it) => {
       const noKey = yield* post({ orderId: randomUUID(), items: [{ sku: "A", quantity: 1 }] }, {})
       expect(noKey.status).toBe(400)
       expect(noKey.body.message).toContain("idempotency-key")
-      const notJson = yield* raw(
+      const notJson = yield* rawRequest(
         HttpClientRequest.post("/reservations").pipe(
-          authorized,
+          withTestToken,
           HttpClientRequest.setHeaders({ "idempotency-key": randomUUID() }),
           HttpClientRequest.bodyText("{not json", "application/json")
         )
@@ -304,7 +277,7 @@ layer(TestLive, { excludeTestServices: true })("inventory over HTTP", (it) => {
       const client = yield* InventoryClient
       const none = yield* Effect.flip(client.reservations.get({ path: { order_id: OrderId.make(orderId) } }))
       expect(none._tag).toBe("ReservationNotFound")
-      const badPath = yield* raw(HttpClientRequest.get("/reservations/xyz").pipe(authorized))
+      const badPath = yield* rawRequest(HttpClientRequest.get("/reservations/xyz").pipe(withTestToken))
       expect(badPath.status).toBe(400)
       expect(badPath.body.message).toContain("order_id")
     }))

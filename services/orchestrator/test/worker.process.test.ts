@@ -9,12 +9,14 @@ import { expect, layer } from "@effect/vitest"
 import { Effect, Layer, Schedule } from "effect"
 import { execFile } from "node:child_process"
 import { promisify } from "node:util"
-import { inject } from "vitest"
+import { afterEach, inject } from "vitest"
 import { makeOutboxRepo } from "../src/outbox/OutboxRepo.ts"
-import { entries, spawnWorker, type WorkerProcess } from "./fixtures/processes.ts"
+import { entries, expectNoLeakedProcesses, spawnWorker, type WorkerProcess } from "./fixtures/processes.ts"
 import { createTestCallsTable } from "./fixtures/testHandlers.ts"
 
 const exec = promisify(execFile)
+
+afterEach(expectNoLeakedProcesses)
 
 /** A worker process that is killed when the test's scope closes, whatever happened. */
 const worker = (env: Record<string, string>, entry?: string) =>

@@ -2,51 +2,13 @@ import { TestDatabase } from "@ecommerce/db/testing"
 import { SqlClient } from "@effect/sql"
 import { expect, it as plainIt, layer } from "@effect/vitest"
 import { Effect, FastCheck, Schedule } from "effect"
-import pg from "pg"
 import { afterEach } from "vitest"
 import { retryDelayMs } from "../src/outbox/Backoff.ts"
-import { makeOutboxRepo } from "../src/outbox/OutboxRepo.ts"
 import { causeChain } from "../src/StartupFailure.ts"
 import { expectNoLeakedWorkers, type LogLine, startWorker, WorkerTestDatabase } from "./fixtures/inProcessWorker.ts"
+import { insert, row, rowUntil, settled } from "./fixtures/outboxRows.ts"
 
 afterEach(expectNoLeakedWorkers)
-
-interface Row {
-  readonly id: string
-  readonly status: string
-  readonly attempts: number
-  readonly last_error: string | null
-  readonly lease_token: string | null
-}
-
-const insert = (aggregateId: string, eventType: string, payload: unknown) =>
-  Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql<{ id: string }>`
-      insert into outbox (aggregate_type, aggregate_id, event_type, payload)
-      values ('test', ${aggregateId}, ${eventType}, ${JSON.stringify(payload)}::jsonb)
-      returning id::text as id`).pipe(Effect.map((rows) => rows[0]!.id))
-
-const row = (id: string) =>
-  Effect.flatMap(
-    SqlClient.SqlClient,
-    (sql) =>
-      sql<
-        Row
-      >`select id::text as id, status, attempts, last_error, lease_token::text as lease_token from outbox where id = ${id}`
-  ).pipe(Effect.map((rows) => rows[0]!))
-
-/** Polls until `predicate` holds for the row, within a generous bound. */
-const rowUntil = (id: string, predicate: (row: Row) => boolean, what: string) =>
-  row(id).pipe(
-    Effect.filterOrFail(predicate),
-    Effect.retry(Schedule.spaced("25 millis")),
-    Effect.timeoutFail({
-      duration: "20 seconds",
-      onTimeout: () => new Error(`timed out waiting for row ${id}: ${what}`)
-    })
-  )
-
-const settled = (row: Row) => row.status === "done" || row.status === "dead"
 
 layer(WorkerTestDatabase, { excludeTestServices: true })("worker", (it) => {
   it.effect("a retryable failure backs off, then goes dead after MAX_ATTEMPTS with the reason", () =>
@@ -108,41 +70,6 @@ layer(WorkerTestDatabase, { excludeTestServices: true })("worker", (it) => {
       const id = yield* insert("fatal-1", "Fail", { retryable: false, message: "card permanently rejected" })
       const final = yield* rowUntil(id, settled, "dead")
       expect(final).toMatchObject({ status: "dead", attempts: 1, last_error: "card permanently rejected" })
-    }).pipe(Effect.scoped))
-
-  it.effect("poison rows are dead-lettered with the exact reason, and the worker keeps going", () =>
-    Effect.gen(function*() {
-      const db = yield* TestDatabase
-      yield* startWorker(db, { MAX_PAYLOAD_BYTES: "1048576" })
-      const unknown = yield* insert("poison-1", "NoSuchEvent", {})
-      const missing = yield* insert("poison-2", "Typed", { label: "x" })
-      const wrongTypes = yield* insert("poison-3", "Typed", { n: "seven", label: 7 })
-      const notAnObject = yield* insert("poison-4", "Typed", [1, 2, 3])
-      const huge = yield* insert("poison-5", "Ping", { blob: "x".repeat(1_100_000) })
-      const large = yield* insert("poison-6", "Ping", { blob: "y".repeat(900_000) })
-      const good = yield* insert("poison-7", "Typed", { n: 7, label: "fine" })
-
-      const reason = (id: string) => Effect.map(rowUntil(id, settled, "settled"), (r) => [r.status, r.last_error])
-      expect(yield* reason(unknown)).toEqual([
-        "dead",
-        `unknown event_type "NoSuchEvent": no handler is registered for it (known: Ping, Record, Sleep, Fail, FailUntil, Typed, BadDecoder, Crash)`
-      ])
-      const [missingStatus, missingError] = yield* reason(missing)
-      expect(missingStatus).toBe("dead")
-      expect(missingError).toBe(`payload does not match Typed: ["n"] is missing`)
-      const [wrongStatus, wrongError] = yield* reason(wrongTypes)
-      expect(wrongStatus).toBe("dead")
-      expect(wrongError).toMatch(/\["n"\].*Expected number, actual "seven"/)
-      expect(wrongError).toMatch(/\["label"\].*Expected string, actual 7/)
-      const [arrayStatus, arrayError] = yield* reason(notAnObject)
-      expect(arrayStatus).toBe("dead")
-      expect(arrayError).toMatch(/payload does not match Typed: .*Expected .*actual \[1,2,3\]/)
-      const [hugeStatus, hugeError] = yield* reason(huge)
-      expect(hugeStatus).toBe("dead")
-      expect(hugeError).toMatch(/^payload is 11000\d\d bytes, over MAX_PAYLOAD_BYTES \(1048576\)$/)
-      expect(yield* reason(large)).toEqual(["done", null])
-      expect(yield* reason(good)).toEqual(["done", null])
-      for (const id of [unknown, missing, wrongTypes, notAnObject, huge]) expect((yield* row(id)).attempts).toBe(1)
     }).pipe(Effect.scoped))
 
   it.effect("a burst of 10,000 notifications costs a handful of claim queries, not 10,000", () =>
@@ -252,99 +179,6 @@ layer(WorkerTestDatabase, { excludeTestServices: true })("worker", (it) => {
       yield* sql`delete from worker_heartbeats where worker_id = 'seen-just-now'`
     }).pipe(Effect.scoped))
 
-  it.effect("a write with a stale lease token is rejected once the row has been re-claimed", () =>
-    Effect.gen(function*() {
-      const sql = yield* SqlClient.SqlClient
-      const a = makeOutboxRepo(sql, { workerId: "replica-a", leaseMs: 60_000 })
-      const b = makeOutboxRepo(sql, { workerId: "replica-b", leaseMs: 60_000 })
-      const id = yield* insert("fence-1", "Ping", {})
-      const [claimedByA] = (yield* a.claim(1000)).filter((r) => r.id === id)
-      expect(claimedByA).toBeDefined()
-      // A stalls past its lease; the reaper hands the row back and B claims it.
-      yield* sql`update outbox set locked_until = now() - interval '1 second' where id = ${id}`
-      yield* a.reapExpired(10)
-      const [claimedByB] = (yield* b.claim(1000)).filter((r) => r.id === id)
-      expect(claimedByB!.attempts).toBe(2)
-      expect(claimedByB!.lease_token).not.toBe(claimedByA!.lease_token)
-
-      const staleToken = claimedByA!.lease_token
-      expect(yield* a.complete([{ id, leaseToken: staleToken, status: "dead", delayMs: 0, error: "stale" }])).toEqual(
-        []
-      )
-      expect([...(yield* a.extendLeases([{ id, leaseToken: staleToken }]))]).toEqual([])
-      expect(yield* a.release([{ id, leaseToken: staleToken }])).toBe(0)
-      expect(yield* row(id)).toMatchObject({ status: "processing", lease_token: claimedByB!.lease_token })
-
-      expect(yield* b.complete([{ id, leaseToken: claimedByB!.lease_token, status: "done", delayMs: 0, error: null }]))
-        .toEqual([
-          { id, unblocksSuccessor: false }
-        ])
-      expect(yield* row(id)).toMatchObject({ status: "done", attempts: 2, lease_token: null })
-    }))
-
-  it.effect("an expired lease on the last allowed attempt sends the row to dead with the reason", () =>
-    Effect.gen(function*() {
-      const sql = yield* SqlClient.SqlClient
-      const repo = makeOutboxRepo(sql, { workerId: "crashy", leaseMs: 60_000 })
-      const id = yield* insert("reap-1", "Ping", {})
-      yield* sql`update outbox set attempts = 2 where id = ${id}`
-      expect((yield* repo.claim(1000)).some((r) => r.id === id)).toBe(true)
-      yield* sql`update outbox set locked_until = now() - interval '1 second' where id = ${id}`
-      const reaped = yield* repo.reapExpired(3)
-      expect(reaped).toContainEqual({ id, status: "dead" })
-      expect(yield* row(id)).toMatchObject({
-        status: "dead",
-        attempts: 3,
-        last_error: "lease held by crashy expired during attempt 3 of 3 (worker crashed or stalled)"
-      })
-    }))
-
-  it.effect("rows nested 6,000 deep end with a completion and a reason on the first attempt; the worker keeps going", () =>
-    Effect.gen(function*() {
-      const sql = yield* SqlClient.SqlClient
-      const db = yield* TestDatabase
-      yield* startWorker(db)
-      const deep = "[".repeat(6_000) + "]".repeat(6_000)
-      const insertRaw = (aggregateId: string, eventType: string, json: string) =>
-        sql<{ id: string }>`
-          insert into outbox (aggregate_type, aggregate_id, event_type, payload)
-          values ('test', ${aggregateId}, ${eventType}, ${json}::jsonb) returning id::text as id`.pipe(
-          Effect.map((rows) => rows[0]!.id)
-        )
-      const asPayload = yield* insertRaw("deep-1", "Typed", deep)
-      const asField = yield* insertRaw("deep-2", "Typed", `{"n": 1, "label": ${deep}}`)
-      const asPing = yield* insertRaw("deep-3", "Ping", deep)
-      const asDefect = yield* insertRaw("deep-4", "Crash", deep)
-      const after = yield* insert("deep-5", "Record", {})
-      const payloadRow = yield* rowUntil(asPayload, settled, "deep payload settled")
-      expect(payloadRow).toMatchObject({ status: "dead", attempts: 1 })
-      expect(payloadRow.last_error).toMatch(/^payload does not match Typed: /)
-      const fieldRow = yield* rowUntil(asField, settled, "deep field settled")
-      expect(fieldRow).toMatchObject({ status: "dead", attempts: 1 })
-      expect(fieldRow.last_error).toMatch(/^payload does not match Typed: \["label"\] /)
-      expect(yield* rowUntil(asPing, settled, "deep Ping settled")).toMatchObject({ status: "done", attempts: 1 })
-      expect(yield* rowUntil(after, settled, "the next row settled")).toMatchObject({ status: "done" })
-      // A defect that cannot be printed is still a retryable crash with a reason, not a stalled slot.
-      const defectRow = yield* rowUntil(
-        asDefect,
-        (r) => r.status !== "processing" && r.last_error !== null,
-        "crash recorded"
-      )
-      expect(defectRow.last_error).toMatch(/handler crashed: a defect that cannot be printed/)
-    }).pipe(Effect.scoped))
-
-  it.effect("a throwing decoder sends the row dead on its first attempt, naming the cause", () =>
-    Effect.gen(function*() {
-      const db = yield* TestDatabase
-      yield* startWorker(db)
-      const id = yield* insert("decoder-1", "BadDecoder", {})
-      expect(yield* rowUntil(id, settled, "dead")).toMatchObject({
-        status: "dead",
-        attempts: 1,
-        last_error: "payload does not match BadDecoder: its decoder threw Error: decoder bug"
-      })
-    }).pipe(Effect.scoped))
-
   it.effect("a handler defect is retried, then dead with the crash as the reason", () =>
     Effect.gen(function*() {
       const db = yield* TestDatabase
@@ -376,56 +210,6 @@ layer(WorkerTestDatabase, { excludeTestServices: true })("worker", (it) => {
       expect(lines).toHaveLength(1)
       expect(lines[0]!.message).toContain("card permanently rejected")
       expect(lines[0]!.annotations).toMatchObject({ event_id, event_type: "Fail" })
-    }).pipe(Effect.scoped))
-
-  it.effect("rows with values only a superuser can write go dead with a reason, and the next rows still run", () =>
-    Effect.gen(function*() {
-      const sql = yield* SqlClient.SqlClient
-      const db = yield* TestDatabase
-      const absurd = yield* insert("absurd-1", "Record", {})
-      yield* sql`update outbox set attempts = 2147483647 where id = ${absurd}`
-      const infinite = yield* insert("absurd-2", "Record", {})
-      yield* sql`update outbox set created_at = 'infinity' where id = ${infinite}`
-      const sameAggregate = yield* insert("absurd-1", "Record", {})
-      const other = yield* insert("absurd-3", "Record", {})
-      yield* startWorker(db)
-      const absurdRow = yield* rowUntil(absurd, settled, "absurd attempts settled")
-      expect(absurdRow.status).toBe("dead")
-      expect(absurdRow.last_error).toMatch(/^attempts is 2147483647 at claim, over MAX_ATTEMPTS \(10\)/)
-      const infiniteRow = yield* rowUntil(infinite, settled, "infinite created_at settled")
-      expect(infiniteRow.status).toBe("dead")
-      expect(infiniteRow.last_error).toMatch(/^created_at is Infinity, not a finite timestamp/)
-      expect((yield* rowUntil(sameAggregate, settled, "next row of the aggregate")).status).toBe("done")
-      expect((yield* rowUntil(other, settled, "another aggregate's row")).status).toBe("done")
-    }).pipe(Effect.scoped))
-
-  it.effect("a claim beside a row locked by another transaction returns the other rows at once", () =>
-    Effect.gen(function*() {
-      const sql = yield* SqlClient.SqlClient
-      const db = yield* TestDatabase
-      const repo = makeOutboxRepo(sql, { workerId: "skip-locked", leaseMs: 60_000 })
-      const locked = yield* insert("locked-1", "Ping", {})
-      const free = [yield* insert("locked-2", "Ping", {}), yield* insert("locked-3", "Ping", {})]
-      const other = yield* Effect.acquireRelease(
-        Effect.promise(async () => {
-          const client = new pg.Client({ connectionString: db.url })
-          await client.connect()
-          await client.query("begin")
-          await client.query("select id from outbox where id = $1 for update", [locked])
-          return client
-        }),
-        (client) => Effect.promise(() => client.query("rollback").then(() => client.end()))
-      )
-      expect(other).toBeDefined()
-      const claimed = yield* repo.claim(1_000).pipe(
-        Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => new Error("the claim waited on the locked row") })
-      )
-      const ids = claimed.map((r) => r.id)
-      expect(ids).toEqual(expect.arrayContaining(free))
-      expect(ids).not.toContain(locked)
-      yield* repo.complete(
-        claimed.map((r) => ({ id: r.id, leaseToken: r.lease_token, status: "done", delayMs: 0, error: null }))
-      )
     }).pipe(Effect.scoped))
 
   it.effect("registering the replica is retried within STARTUP_TIMEOUT_MS, and its failure names the root cause", () =>

@@ -1,20 +1,8 @@
-import { HealthStatus, OrdersApi } from "@ecommerce/contracts"
-import { RetentionLive } from "@ecommerce/http-kit"
+import { OrdersApi } from "@ecommerce/contracts"
+import { HealthLive, RetentionLive } from "@ecommerce/http-kit"
 import { HttpApiBuilder } from "@effect/platform"
-import { SqlClient } from "@effect/sql"
 import { Effect, Layer } from "effect"
 import { Orders } from "./Orders.ts"
-
-const HealthLive = HttpApiBuilder.group(
-  OrdersApi,
-  "health",
-  (handlers) =>
-    handlers.handle("health", () =>
-      Effect.flatMap(SqlClient.SqlClient, (sql) => sql`select 1`).pipe(
-        Effect.orDie,
-        Effect.as(new HealthStatus({ status: "ok", service: "orders" }))
-      ))
-)
 
 const OrdersLive = HttpApiBuilder.group(OrdersApi, "orders", (handlers) =>
   Effect.gen(function*() {
@@ -37,6 +25,6 @@ const OrdersLive = HttpApiBuilder.group(OrdersApi, "orders", (handlers) =>
 const CancellationMarksRetention = RetentionLive([{ table: "orders.cancellation_marks", column: "created_at" }])
 
 export const OrdersApiLive = HttpApiBuilder.api(OrdersApi).pipe(
-  Layer.provide([HealthLive, OrdersLive, CancellationMarksRetention]),
+  Layer.provide([HealthLive(OrdersApi, "orders"), OrdersLive, CancellationMarksRetention]),
   Layer.provide(Orders.Default)
 )

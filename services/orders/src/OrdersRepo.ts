@@ -1,4 +1,5 @@
-import { type CreateOrder, Order, OrderId } from "@ecommerce/contracts"
+import { CreateOrder, Order, OrderId } from "@ecommerce/contracts"
+import { repository } from "@ecommerce/db"
 import { SqlClient, SqlSchema } from "@effect/sql"
 import { Effect, Option, Schema } from "effect"
 
@@ -18,18 +19,17 @@ export class OrdersRepo extends Effect.Service<OrdersRepo>()("@ecommerce/orders/
       currency, status, reason`
 
     /** Inserts unless the order id exists; a concurrent insert of the same id waits for the first. */
-    const insert = (order: CreateOrder) =>
-      Effect.flatMap(
-        Schema.encode(Schema.Array(Order.fields.items.value))(order.items),
-        (items) =>
-          sql<{ orderId: string }>`
+    const insert = SqlSchema.findOne({
+      Request: CreateOrder,
+      Result: Schema.Struct({ orderId: OrderId }),
+      execute: (order) =>
+        sql`
           insert into orders.orders (order_id, customer_id, items, amount, currency)
-          values (${order.orderId}, ${order.customerId}, ${
-            JSON.stringify(items)
-          }::jsonb, ${order.amount}, ${order.currency})
+          values (${order.orderId}, ${order.customerId}, ${JSON.stringify(order.items)}::jsonb, ${order.amount},
+                  ${order.currency})
           on conflict (order_id) do nothing
           returning order_id as "orderId"`
-      ).pipe(Effect.map((rows) => rows.length === 1), Effect.orDie)
+    })
 
     const find = SqlSchema.findOne({
       Request: OrderId,
@@ -63,31 +63,33 @@ export class OrdersRepo extends Effect.Service<OrdersRepo>()("@ecommerce/orders/
      * see nothing and both commit (an orphan PENDING order beside its cancellation mark). A
      * transaction-scoped advisory lock on the id serializes them; it is released at commit.
      */
-    const lockOrderId = (orderId: OrderId) =>
-      sql`select pg_advisory_xact_lock(hashtextextended(${orderId}, 0))`.pipe(Effect.asVoid, Effect.orDie)
+    const lockOrderId = SqlSchema.void({
+      Request: OrderId,
+      execute: (orderId) => sql`select pg_advisory_xact_lock(hashtextextended(${orderId}, 0))`
+    })
 
     /** Records that the id was cancelled before any order existed; the first reason stays. */
-    const markCancelled = (orderId: OrderId, reason: string) =>
-      sql`insert into orders.cancellation_marks (order_id, reason) values (${orderId}, ${reason})
-          on conflict (order_id) do nothing`.pipe(Effect.asVoid, Effect.orDie)
+    const markCancelled = SqlSchema.void({
+      Request: Schema.Struct({ orderId: OrderId, reason: Schema.String }),
+      execute: ({ orderId, reason }) =>
+        sql`insert into orders.cancellation_marks (order_id, reason) values (${orderId}, ${reason})
+            on conflict (order_id) do nothing`
+    })
 
-    const cancellationMark = (orderId: OrderId) =>
-      sql<{ reason: string }>`select reason from orders.cancellation_marks where order_id = ${orderId}`.pipe(
-        Effect.map((rows) => Option.fromNullable(rows[0]?.reason)),
-        Effect.orDie
-      )
+    const cancellationMark = SqlSchema.findOne({
+      Request: OrderId,
+      Result: Schema.Struct({ reason: Schema.String }),
+      execute: (orderId) => sql`select reason from orders.cancellation_marks where order_id = ${orderId}`
+    })
 
-    const asOrder = <E>(effect: Effect.Effect<Option.Option<typeof OrderRow.Type>, E>) =>
-      effect.pipe(Effect.map(Option.map(toOrder)), Effect.orDie)
-
-    return {
-      insert,
+    return repository({
+      insert: (order: CreateOrder) => Effect.map(insert(order), Option.isSome),
       lockOrderId,
-      markCancelled,
-      cancellationMark,
-      find: (orderId: OrderId) => asOrder(find(orderId)),
-      confirmPending: (orderId: OrderId) => asOrder(confirmPending(orderId)),
-      cancelOpen: (orderId: OrderId, reason: string) => asOrder(cancelOpen({ orderId, reason }))
-    } as const
+      markCancelled: (orderId: OrderId, reason: string) => markCancelled({ orderId, reason }),
+      cancellationMark: (orderId: OrderId) => Effect.map(cancellationMark(orderId), Option.map((mark) => mark.reason)),
+      find: (orderId: OrderId) => Effect.map(find(orderId), Option.map(toOrder)),
+      confirmPending: (orderId: OrderId) => Effect.map(confirmPending(orderId), Option.map(toOrder)),
+      cancelOpen: (orderId: OrderId, reason: string) => Effect.map(cancelOpen({ orderId, reason }), Option.map(toOrder))
+    })
   })
 }) {}

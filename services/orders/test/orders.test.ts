@@ -9,28 +9,16 @@ import {
   OrderLine,
   Sku
 } from "@ecommerce/contracts"
-import { TestDatabaseLive } from "@ecommerce/db/testing"
 import { OrdersClient } from "@ecommerce/http-kit/clients"
-import { serverUrl, testServer, testToken } from "@ecommerce/http-kit/testing"
-import { HttpClient, HttpClientRequest } from "@effect/platform"
-import { NodeHttpClient } from "@effect/platform-node"
+import { clientOf, rawRequest, serviceTestLayer, withTestToken } from "@ecommerce/http-kit/testing"
+import { HttpClientRequest } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
-import { Effect, Layer, Redacted } from "effect"
+import { Effect, Redacted } from "effect"
 import { randomUUID } from "node:crypto"
-import { inject } from "vitest"
 import { OrdersApiLive } from "../src/Http.ts"
 
-const adminUrl = inject("adminUrl")
-const template = inject("templateDatabase")
-
-const TestLive = Layer.unwrapEffect(
-  Effect.map(serverUrl, (baseUrl) => OrdersClient.layer({ baseUrl, token: testToken }))
-).pipe(
-  Layer.provideMerge(testServer({ api: OrdersApiLive, role: "orders" })),
-  Layer.provideMerge(NodeHttpClient.layerUndici),
-  Layer.provideMerge(TestDatabaseLive(adminUrl, template))
-)
+const TestLive = serviceTestLayer({ api: OrdersApiLive, role: "orders", client: OrdersClient.layer })
 
 const key = () => ({ "idempotency-key": IdempotencyKey.make(randomUUID()) })
 
@@ -165,22 +153,20 @@ layer(TestLive, { excludeTestServices: true })("orders over HTTP", (it) => {
 
   it.effect("401 without a token or with a wrong one; 400 naming the field for a bad body", () =>
     Effect.gen(function*() {
-      const baseUrl = yield* serverUrl
       const order = newOrder()
       const wrong = yield* Effect.flip(
-        create(order).pipe(Effect.provide(OrdersClient.layer({ baseUrl, token: Redacted.make("nope") })))
+        create(order).pipe(Effect.provide(clientOf(OrdersClient.layer, Redacted.make("nope"))))
       )
       expect(wrong._tag).toBe("Unauthorized")
-      const none = yield* HttpClient.execute(HttpClientRequest.get(`${baseUrl}/orders/${order.orderId}`))
-      expect(none.status).toBe(401)
-      const bad = yield* HttpClient.execute(
-        HttpClientRequest.post(`${baseUrl}/orders`).pipe(
-          HttpClientRequest.bearerToken(testToken),
+      expect((yield* rawRequest(HttpClientRequest.get(`/orders/${order.orderId}`))).status).toBe(401)
+      const bad = yield* rawRequest(
+        HttpClientRequest.post("/orders").pipe(
+          withTestToken,
           HttpClientRequest.setHeader("idempotency-key", randomUUID()),
           HttpClientRequest.bodyUnsafeJson({ ...newOrder(), currency: "euro" })
         )
       )
       expect(bad.status).toBe(400)
-      expect(((yield* bad.json) as { message: string }).message).toContain("currency")
+      expect(bad.body.message).toContain("currency")
     }))
 })

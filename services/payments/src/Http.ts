@@ -1,21 +1,10 @@
-import { HealthStatus, PaymentsApi } from "@ecommerce/contracts"
+import { PaymentsApi } from "@ecommerce/contracts"
+import { HealthLive } from "@ecommerce/http-kit"
 import { HttpApiBuilder } from "@effect/platform"
-import { SqlClient } from "@effect/sql"
 import { Effect, Layer } from "effect"
 import { AuthorizationExpiryLive } from "./AuthorizationExpiry.ts"
 import { Payments } from "./Payments.ts"
 import { PaymentsRepo } from "./PaymentsRepo.ts"
-
-const HealthLive = HttpApiBuilder.group(
-  PaymentsApi,
-  "health",
-  (handlers) =>
-    handlers.handle("health", () =>
-      Effect.flatMap(SqlClient.SqlClient, (sql) => sql`select 1`).pipe(
-        Effect.orDie,
-        Effect.as(new HealthStatus({ status: "ok", service: "payments" }))
-      ))
-)
 
 const PaymentsLive = HttpApiBuilder.group(PaymentsApi, "payments", (handlers) =>
   Effect.gen(function*() {
@@ -36,7 +25,7 @@ const PaymentsLive = HttpApiBuilder.group(PaymentsApi, "payments", (handlers) =>
  * and the `Authorization` implementation.
  */
 export const PaymentsApiLive = HttpApiBuilder.api(PaymentsApi).pipe(
-  Layer.provide([HealthLive, PaymentsLive]),
+  Layer.provide([HealthLive(PaymentsApi, "payments"), PaymentsLive]),
   Layer.provide(Payments.Default),
   Layer.merge(AuthorizationExpiryLive.pipe(Layer.provide(PaymentsRepo.Default)))
 )

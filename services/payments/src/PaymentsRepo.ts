@@ -1,4 +1,5 @@
-import { AuthorizationId, type Authorize, CardToken, OrderId, Payment } from "@ecommerce/contracts"
+import { AuthorizationId, Authorize, CardToken, OrderId, Payment } from "@ecommerce/contracts"
+import { repository } from "@ecommerce/db"
 import { SqlClient, SqlSchema } from "@effect/sql"
 import { Effect, Option, Schema } from "effect"
 
@@ -20,12 +21,17 @@ export class PaymentsRepo extends Effect.Service<PaymentsRepo>()("@ecommerce/pay
       currency, status, card_token as "cardToken"`
 
     /** One authorization per order: a second insert for the order (even concurrent) inserts nothing. */
-    const insert = (authorizationId: AuthorizationId, request: Authorize) =>
-      sql<{ authorizationId: string }>`
-        insert into payments.authorizations (authorization_id, order_id, amount, currency, card_token, status)
-        values (${authorizationId}, ${request.orderId}, ${request.amount}, ${request.currency}, ${request.cardToken}, 'AUTHORIZED')
-        on conflict (order_id) do nothing
-        returning authorization_id as "authorizationId"`.pipe(Effect.map((rows) => rows.length === 1), Effect.orDie)
+    const insert = SqlSchema.findOne({
+      Request: Schema.Struct({ ...Authorize.fields, authorizationId: AuthorizationId }),
+      Result: Schema.Struct({ authorizationId: AuthorizationId }),
+      execute: (request) =>
+        sql`
+          insert into payments.authorizations (authorization_id, order_id, amount, currency, card_token, status)
+          values (${request.authorizationId}, ${request.orderId}, ${request.amount}, ${request.currency},
+                  ${request.cardToken}, 'AUTHORIZED')
+          on conflict (order_id) do nothing
+          returning authorization_id as "authorizationId"`
+    })
 
     const find = SqlSchema.findOne({
       Request: AuthorizationId,
@@ -66,28 +72,31 @@ export class PaymentsRepo extends Effect.Service<PaymentsRepo>()("@ecommerce/pay
     })
 
     /** One batch of expired holds; the caller sweeps again on its next tick. */
-    const expireAuthorized = (ttlMs: number) =>
-      sql<{ authorizationId: string }>`
-        update payments.authorizations set status = 'VOIDED', voided_at = now(), void_reason = 'expired'
-        where authorization_id in (
-          select authorization_id from payments.authorizations
-          where status = 'AUTHORIZED' and created_at < now() - ${ttlMs} * interval '1 millisecond'
-          order by created_at
-          limit 1000
-          for update skip locked
-        ) and status = 'AUTHORIZED'
-        returning authorization_id as "authorizationId"`.pipe(Effect.map((rows) => rows.length), Effect.orDie)
+    const expireAuthorized = SqlSchema.findAll({
+      Request: Schema.Number,
+      Result: Schema.Struct({ authorizationId: AuthorizationId }),
+      execute: (ttlMs) =>
+        sql`
+          update payments.authorizations set status = 'VOIDED', voided_at = now(), void_reason = 'expired'
+          where authorization_id in (
+            select authorization_id from payments.authorizations
+            where status = 'AUTHORIZED' and created_at < now() - ${ttlMs} * interval '1 millisecond'
+            order by created_at
+            limit 1000
+            for update skip locked
+          ) and status = 'AUTHORIZED'
+          returning authorization_id as "authorizationId"`
+    })
 
-    const die = <A, E>(effect: Effect.Effect<Option.Option<A>, E>) => Effect.orDie(effect)
-
-    return {
-      insert,
-      find: (id: AuthorizationId) => die(find(id)),
-      findByOrder: (orderId: OrderId) => die(findByOrder(orderId)),
-      capture: (id: AuthorizationId) => die(capture(id)),
-      voidAuthorized: (id: AuthorizationId) => die(voidAuthorized(id)),
-      refund: (id: AuthorizationId) => die(refund(id)),
-      expireAuthorized
-    } as const
+    return repository({
+      insert: (authorizationId: AuthorizationId, request: Authorize) =>
+        Effect.map(insert({ ...request, authorizationId }), Option.isSome),
+      find,
+      findByOrder,
+      capture,
+      voidAuthorized,
+      refund,
+      expireAuthorized: (ttlMs: number) => Effect.map(expireAuthorized(ttlMs), (rows) => rows.length)
+    })
   })
 }) {}

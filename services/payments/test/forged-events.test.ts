@@ -94,6 +94,13 @@ const paymentOf = (authorizationId: string) =>
       select status, order_id::text as "orderId" from payments.authorizations where authorization_id = ${authorizationId}`)
     .pipe(Effect.map((rows) => rows[0]!))
 
+/** The forged order settles without being confirmed, with a reason. */
+const refused = (orderId: string) =>
+  Effect.map(awaitStatus(orderId), (settled) => {
+    expect(settled.status).not.toBe("CONFIRMED")
+    expect(settled.reason).toBeTruthy()
+  })
+
 layer(System, { excludeTestServices: true })("forged OrderPlaced events", (it) => {
   const mismatches = [
     { name: "an order amount of 1 against an authorization of 1798", amount: 1, currency: "EUR" },
@@ -104,9 +111,7 @@ layer(System, { excludeTestServices: true })("forged OrderPlaced events", (it) =
       Effect.gen(function*() {
         const payment = yield* authorize(1798)
         yield* forge({ ...forgery, orderId: payment.orderId, authorizationId: payment.authorizationId })
-        const settled = yield* awaitStatus(payment.orderId)
-        expect(settled.status).not.toBe("CONFIRMED")
-        expect(settled.reason).toBeTruthy()
+        yield* refused(payment.orderId)
         expect((yield* paymentOf(payment.authorizationId)).status).not.toBe("CAPTURED")
       }), 90_000)
   }
@@ -122,9 +127,7 @@ layer(System, { excludeTestServices: true })("forged OrderPlaced events", (it) =
         select authorization_id::text as "authorizationId" from order_ledger where order_id = ${honest}`
         const forged = randomUUID()
         yield* forge({ orderId: forged, amount: 1798, currency: "EUR", authorizationId: ledger!.authorizationId })
-        const settled = yield* awaitStatus(forged)
-        expect(settled.status).not.toBe("CONFIRMED")
-        expect(settled.reason).toBeTruthy()
+        yield* refused(forged)
         expect(yield* paymentOf(ledger!.authorizationId)).toEqual({ status: "CAPTURED", orderId: honest })
         expect((yield* effectsOf(honest)).payment).toBe("CAPTURED")
       }),
@@ -137,9 +140,7 @@ layer(System, { excludeTestServices: true })("forged OrderPlaced events", (it) =
       const payment = yield* authorize(1798)
       const forged = randomUUID()
       yield* forge({ orderId: forged, amount: 1798, currency: "EUR", authorizationId: payment.authorizationId })
-      const settled = yield* awaitStatus(forged)
-      expect(settled.status).not.toBe("CONFIRMED")
-      expect(settled.reason).toBeTruthy()
+      yield* refused(forged)
       expect(yield* paymentOf(payment.authorizationId)).toEqual({ status: "AUTHORIZED", orderId: payment.orderId })
     }), 90_000)
 

@@ -10,28 +10,16 @@ import {
   type Payment,
   TestCards
 } from "@ecommerce/contracts"
-import { TestDatabaseLive } from "@ecommerce/db/testing"
 import { PaymentsClient } from "@ecommerce/http-kit/clients"
-import { serverUrl, testServer, testToken } from "@ecommerce/http-kit/testing"
-import { HttpClient, HttpClientRequest } from "@effect/platform"
-import { NodeHttpClient } from "@effect/platform-node"
+import { clientOf, rawRequest, serviceTestLayer, testServer, withTestToken } from "@ecommerce/http-kit/testing"
+import { HttpClientRequest } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
 import { ConfigProvider, Effect, Layer, Redacted, Schedule } from "effect"
 import { randomUUID } from "node:crypto"
-import { inject } from "vitest"
 import { PaymentsApiLive } from "../src/Http.ts"
 
-const adminUrl = inject("adminUrl")
-const template = inject("templateDatabase")
-
-const TestLive = Layer.unwrapEffect(
-  Effect.map(serverUrl, (baseUrl) => PaymentsClient.layer({ baseUrl, token: testToken }))
-).pipe(
-  Layer.provideMerge(testServer({ api: PaymentsApiLive, role: "payments" })),
-  Layer.provideMerge(NodeHttpClient.layerUndici),
-  Layer.provideMerge(TestDatabaseLive(adminUrl, template))
-)
+const TestLive = serviceTestLayer({ api: PaymentsApiLive, role: "payments", client: PaymentsClient.layer })
 
 const key = () => ({ "idempotency-key": IdempotencyKey.make(randomUUID()) })
 
@@ -199,10 +187,9 @@ layer(TestLive, { excludeTestServices: true })("payments over HTTP", (it) => {
       expect((yield* capture(payment)).status).toBe("CAPTURED")
       const borrowed = yield* Effect.flip(capture(payment, key(), { orderId: OrderId.make(randomUUID()) }))
       expect(borrowed._tag).toBe("AuthorizationMismatch")
-      const baseUrl = yield* serverUrl
-      const raw = yield* HttpClient.execute(
-        HttpClientRequest.post(`${baseUrl}/payments/capture/${payment.authorizationId}`).pipe(
-          HttpClientRequest.bearerToken(testToken),
+      const raw = yield* rawRequest(
+        HttpClientRequest.post(`/payments/capture/${payment.authorizationId}`).pipe(
+          withTestToken,
           HttpClientRequest.setHeader("idempotency-key", randomUUID()),
           HttpClientRequest.bodyUnsafeJson({ orderId: payment.orderId, amount: 1, currency: "EUR" })
         )
@@ -231,10 +218,7 @@ layer(TestLive, { excludeTestServices: true })("payments over HTTP", (it) => {
           role: "payments"
         })
         const context = yield* Layer.buildWithScope(
-          Layer.unwrapEffect(Effect.map(serverUrl, (baseUrl) => PaymentsClient.layer({ baseUrl, token: testToken })))
-            .pipe(
-              Layer.provide(short)
-            ),
+          clientOf(PaymentsClient.layer).pipe(Layer.provide(short)),
           yield* Effect.scope
         )
         const scoped = <A, E>(effect: Effect.Effect<A, E, PaymentsClient>) => Effect.provide(effect, context)
@@ -258,21 +242,19 @@ layer(TestLive, { excludeTestServices: true })("payments over HTTP", (it) => {
 
   it.effect("401 without or with a wrong token; 400 naming the field", () =>
     Effect.gen(function*() {
-      const baseUrl = yield* serverUrl
       const wrong = yield* Effect.flip(
-        authorize(terms()).pipe(Effect.provide(PaymentsClient.layer({ baseUrl, token: Redacted.make("nope") })))
+        authorize(terms()).pipe(Effect.provide(clientOf(PaymentsClient.layer, Redacted.make("nope"))))
       )
       expect(wrong._tag).toBe("Unauthorized")
-      const none = yield* HttpClient.execute(HttpClientRequest.get(`${baseUrl}/payments/${randomUUID()}`))
-      expect(none.status).toBe(401)
-      const bad = yield* HttpClient.execute(
-        HttpClientRequest.post(`${baseUrl}/payments/authorizations`).pipe(
-          HttpClientRequest.bearerToken(testToken),
+      expect((yield* rawRequest(HttpClientRequest.get(`/payments/${randomUUID()}`))).status).toBe(401)
+      const bad = yield* rawRequest(
+        HttpClientRequest.post("/payments/authorizations").pipe(
+          withTestToken,
           HttpClientRequest.setHeader("idempotency-key", randomUUID()),
           HttpClientRequest.bodyUnsafeJson({ ...terms(), amount: 12.5 })
         )
       )
       expect(bad.status).toBe(400)
-      expect(((yield* bad.json) as { message: string }).message).toContain("amount")
+      expect(bad.body.message).toContain("amount")
     }))
 })

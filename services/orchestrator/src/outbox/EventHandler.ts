@@ -32,7 +32,12 @@ export class HandlerError extends Data.TaggedError("HandlerError")<{
 export class Park extends Data.TaggedError("Park")<{
   readonly delayMs: number
   readonly reason: string
-}> {}
+}> {
+  /** What the `outbox.process` span's status and any log of the cause show. */
+  override get message() {
+    return `parked: ${this.reason}`
+  }
+}
 
 /** The payload did not decode with the handler's Schema: never retried. */
 export class InvalidPayload extends Data.TaggedError("InvalidPayload")<{ readonly message: string }> {}

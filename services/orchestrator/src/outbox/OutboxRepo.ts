@@ -18,6 +18,11 @@ export interface ClaimedRow {
   readonly payload: unknown
   readonly headers: unknown
   readonly attempts: number
+  /**
+   * Run before (it has a `last_error`: a park, a retry, a lease that expired), though a park does
+   * not count an attempt: its span links to the producer's trace instead of continuing it.
+   */
+  readonly redelivered: boolean
   readonly lease_token: string
   /** A Date, or a number (±Infinity) when a producer wrote 'infinity'. */
   readonly created_at: Date | number
@@ -49,7 +54,7 @@ export const makeOutboxRepo = (
     sql<ClaimedRow>`
       select id::text as id, event_id::text as event_id, aggregate_type, aggregate_id, event_type,
              payload, headers, attempts, lease_token::text as lease_token, created_at,
-             octet_length(payload::text) as payload_bytes
+             octet_length(payload::text) as payload_bytes, last_error is not null as redelivered
       from outbox_claim(${options.workerId}, ${limit}, ${options.leaseMs})`.pipe(
       Effect.map((rows) => [...rows].sort((a, b) => Number(a.id) - Number(b.id)))
     )

@@ -45,20 +45,23 @@ export const sagaHandler = <Ctx, CtxEncoded, Payload, R>(saga: SagaDefinition<Ct
         const opened = yield* takeSaga(event, runToken)
         const { row } = opened
         yield* Effect.annotateCurrentSpan({ "saga.id": row.id, "saga.type": saga.type, "saga.state": row.state })
-        if (row.state !== "running" && row.state !== "compensating") {
-          // A re-delivered event whose saga already ended (a crash before the outbox row was done).
-          yield* Effect.logDebug(`saga already ${row.state}`)
-          return
-        }
-        const context = yield* decodeContext(row.context).pipe(
-          Effect.mapError((error) =>
-            new HandlerError({
-              retryable: false,
-              message: `saga ${row.id}: stored context does not match ${saga.type}: ${formatParseError(error)}`
-            })
+        // From here on every log line names the saga (and, from the annotations below, its order and event).
+        yield* Effect.gen(function*() {
+          if (row.state !== "running" && row.state !== "compensating") {
+            // A re-delivered event whose saga already ended (a crash before the outbox row was done).
+            yield* Effect.logDebug(`saga already ${row.state}`)
+            return
+          }
+          const context = yield* decodeContext(row.context).pipe(
+            Effect.mapError((error) =>
+              new HandlerError({
+                retryable: false,
+                message: `saga ${row.id}: stored context does not match ${saga.type}: ${formatParseError(error)}`
+              })
+            )
           )
-        )
-        yield* resumeSaga(env, opened, runToken, context).pipe(Effect.annotateLogs({ "saga.id": row.id }))
+          yield* resumeSaga(env, opened, runToken, context)
+        }).pipe(Effect.annotateLogs({ "saga.id": row.id }))
       }).pipe(
         Effect.catchTags({
           SqlError: (error) =>

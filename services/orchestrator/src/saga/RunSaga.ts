@@ -110,7 +110,8 @@ export const openSaga = <Ctx, CtxEncoded, Payload, R>(
 /** A saga reached its end state: the outcome metrics, and one log line with outcome and duration. */
 const finished = (type: string, row: InstanceRow, state: EndState, error: SagaErrorRecord | undefined) =>
   Effect.gen(function*() {
-    const durationMs = Math.max(0, (yield* Clock.currentTimeMillis) - row.created_ms)
+    // Whole milliseconds: created_ms comes from the database's clock with microseconds.
+    const durationMs = Math.max(0, Math.round((yield* Clock.currentTimeMillis) - row.created_ms))
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const tagged = <M extends Metric.Metric<any, any, any>>(metric: M) =>
       metric.pipe(Metric.tagged("saga.type", type), Metric.tagged("saga.outcome", state)) as M

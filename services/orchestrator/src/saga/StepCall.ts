@@ -42,7 +42,8 @@ export const callOnce = <Ctx, R>(
         )
       )
     }),
-    Effect.map(([, exit]) => exit),
+    // Re-raised inside the span, so a failed attempt's span has error status with its cause.
+    Effect.flatMap(([, exit]) => exit),
     Effect.withSpan(`saga.${phase === "forward" ? "step" : "compensate"}.${step.name}`, {
       attributes: {
         "saga.step.attempt": attempt,
@@ -51,7 +52,8 @@ export const callOnce = <Ctx, R>(
       },
       // As for outbox.process (Runner.ts): a stack trace per call costs more than it tells.
       captureStackTrace: false
-    })
+    }),
+    Effect.exit
   )
 }
 

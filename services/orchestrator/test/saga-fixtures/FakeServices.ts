@@ -4,9 +4,10 @@
  * errors are the real ones. Every request is recorded; a script may answer it differently from the
  * default success (a typed error, a 503, a transport error, or never).
  */
+import * as Contracts from "@ecommerce/contracts"
 import { Order, type OrderPlaced, Payment, Reservation, ReservationLine } from "@ecommerce/contracts"
 import { InventoryClient, OrdersClient, PaymentsClient } from "@ecommerce/http-kit/clients"
-import { HttpClient, HttpClientError, HttpClientResponse } from "@effect/platform"
+import { HttpApiSchema, HttpClient, HttpClientError, HttpClientResponse } from "@effect/platform"
 import { Effect, Layer, Redacted, Schema } from "effect"
 
 export interface Call {
@@ -25,13 +26,6 @@ export type Reply =
   | { readonly _tag: "transport" }
   | { readonly _tag: "never" }
 
-export const reply = {
-  error: (status: number, body: Record<string, unknown>): Reply => ({ _tag: "status", status, body }),
-  unavailable: { _tag: "status", status: 503, body: { _tag: "ServiceUnavailable", message: "injected" } } as Reply,
-  transport: { _tag: "transport" } as Reply,
-  never: { _tag: "never" } as Reply
-}
-
 export type Script = (call: Call) => Reply | undefined
 
 const uuidLike = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
@@ -42,9 +36,64 @@ const ok = <A, I>(status: number, schema: Schema.Schema<A, I>, value: A): Reply 
   body: Schema.encodeSync(schema)(value)
 })
 
+/** A contract's typed error class: a Schema whose instances carry its `_tag`. */
+type ContractError = Schema.Schema.AnyNoContext & { readonly _tag: string }
+
+const isContractError = (value: unknown): value is ContractError =>
+  typeof value === "function" && Schema.isSchema(value) && typeof (value as { _tag?: unknown })._tag === "string"
+
+/** Every typed error the contracts declare, by tag: found, not listed, so a new one needs no edit here. */
+const contractErrors = new Map(
+  (Object.values(Contracts) as ReadonlyArray<unknown>).filter(isContractError).map((error) =>
+    [error._tag, error] as const
+  )
+)
+
+const contractErrorFor = (tag: unknown): ContractError => {
+  const schema = typeof tag === "string" ? contractErrors.get(tag) : undefined
+  if (schema === undefined) throw new Error(`FakeServices: ${String(tag)} is not an error the contracts declare`)
+  return schema
+}
+
+/** A contract error's answer: the status its endpoints declare, the body encoded with its Schema. */
+const contractReply = (schema: ContractError, value: { readonly _tag: string }, status?: number): Reply => {
+  const declared = HttpApiSchema.getStatusError(schema)
+  if (status !== undefined && status !== declared) {
+    throw new Error(`FakeServices: the contracts answer ${schema._tag} with ${declared}, not ${status}`)
+  }
+  return ok(declared, schema, value)
+}
+
 /** A typed error of a contract, encoded with its own Schema (status as the contract declares it). */
 export const typedError = <A, I>(status: number, schema: Schema.Schema<A, I>, value: A): Reply =>
-  ok(status, schema, value)
+  isContractError(schema)
+    ? contractReply(schema, value as { readonly _tag: string }, status)
+    : ok(status, schema, value)
+
+/**
+ * A contract error as the service would answer it. Give the error itself (`new PaymentDeclined({ ... })`:
+ * typed, status from the contract); a `(status, body)` pair is checked the same way: the body must
+ * decode as the contract error its `_tag` names, and the status must be the one the contract declares,
+ * so a double cannot drift from the contract.
+ */
+function error(value: { readonly _tag: string }): Reply
+function error(status: number, body: Record<string, unknown>): Reply
+function error(statusOrError: number | { readonly _tag: string }, body?: Record<string, unknown>): Reply {
+  if (typeof statusOrError !== "number") return contractReply(contractErrorFor(statusOrError._tag), statusOrError)
+  const schema = contractErrorFor(body?._tag)
+  return contractReply(schema, Schema.decodeUnknownSync(schema)(body), statusOrError)
+}
+
+export const reply = {
+  error,
+  /**
+   * What a service's chaos middleware (http-kit's Chaos.ts) answers: no contract declares a 503, the
+   * clients classify it by status.
+   */
+  unavailable: { _tag: "status", status: 503, body: { _tag: "ServiceUnavailable", message: "injected" } } as Reply,
+  transport: { _tag: "transport" } as Reply,
+  never: { _tag: "never" } as Reply
+}
 
 /** What each service answers by default: success, encoded with the contract's Schema. */
 const defaultReply = (order: OrderPlaced, call: Call): Reply => {

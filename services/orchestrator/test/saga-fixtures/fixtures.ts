@@ -22,6 +22,7 @@ import { inject } from "vitest"
 import type { OutboxEvent } from "../../src/outbox/EventHandler.ts"
 import type { SagaConfig } from "../../src/saga/SagaConfig.ts"
 import { SagaRepo } from "../../src/saga/SagaRepo.ts"
+import { StepFailure } from "../../src/saga/StepFailure.ts"
 import { Downstream } from "../../src/sagas/Downstream.ts"
 import { LedgerRepo } from "../../src/sagas/LedgerRepo.ts"
 
@@ -43,6 +44,22 @@ export const testSettings = (overrides: Partial<SagaConfig> = {}): SagaConfig =>
   startupTimeoutMs: 5_000,
   retentionHours: 168,
   ...overrides
+})
+
+/** A 503: transient, and the call may have been applied. */
+export const transientFailure = new StepFailure({
+  kind: "transient",
+  unknownOutcome: true,
+  errorTag: "ResponseError",
+  message: "503"
+})
+
+/** A business rejection: permanent, nothing applied. */
+export const rejectedFailure = new StepFailure({
+  kind: "permanent",
+  unknownOutcome: false,
+  errorTag: "Nope",
+  message: "no"
 })
 
 const line = (sku: string, quantity: number, unitPrice: number) =>

@@ -114,18 +114,15 @@ layer(database(), { excludeTestServices: true })("dead-letter sweep beside the r
           })))
         )
       )
-      const [row] = yield* sql<{ eventId: string }>`
-        insert into outbox (aggregate_type, aggregate_id, event_type, payload)
-        values ('order', ${order.orderId}, 'OrderPlaced', ${JSON.stringify(order)}::jsonb)
-        returning event_id::text as "eventId"`
+      const eventId = yield* insertOutboxRow(order, { status: "pending" })
       const ledger = yield* ledgerOf(order.orderId).pipe(
         Effect.filterOrFail((l) => l?.status !== "PENDING"),
         Effect.retry(Schedule.spaced("50 millis").pipe(Schedule.upTo("20 seconds")))
       )
       expect(ledger).toEqual({ status: "NEEDS_ATTENTION", reason: expect.stringContaining("dead-lettered") })
-      const [outbox] = yield* sql<{ status: string }>`select status from outbox where event_id = ${row!.eventId}`
+      const [outbox] = yield* sql<{ status: string }>`select status from outbox where event_id = ${eventId}`
       expect(outbox?.status).toBe("dead")
-      const saga = yield* sagaOf(row!.eventId)
+      const saga = yield* sagaOf(eventId)
       expect(saga).toMatchObject({ state: "needs_attention", error: { details: { saga: { step: "reserveStock" } } } })
       expect(fake.calls.map((call) => call.endpoint)).toEqual(["GET /payments", "POST /orders", "POST /reservations"])
     }))

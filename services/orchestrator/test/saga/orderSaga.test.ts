@@ -1,4 +1,13 @@
-import type { OrderPlaced } from "@ecommerce/contracts"
+import {
+  IdempotencyKeyReused,
+  InsufficientStock,
+  OrderConflict,
+  OrderId,
+  type OrderPlaced,
+  OrderTransitionRejected,
+  PaymentDeclined,
+  Sku
+} from "@ecommerce/contracts"
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
 import { Cause, Effect, Exit, Fiber, Layer, Metric, Option, Schedule, TestContext } from "effect"
@@ -100,7 +109,18 @@ const undo = {
 const onEndpoint = (endpoint: string, ...replies: ReadonlyArray<ReturnType<Script>>): Script => (call) =>
   call.endpoint === endpoint ? replies[call.previous] : undefined
 
-const declined = reply.error(402, { _tag: "PaymentDeclined", stage: "capture", message: "declined" })
+/** orders refuses to confirm an order that was cancelled meanwhile. */
+const rejectedConfirmation = () =>
+  reply.error(
+    new OrderTransitionRejected({
+      orderId: OrderId.make(randomUUID()),
+      status: "CANCELLED",
+      requested: "CONFIRMED",
+      message: "no"
+    })
+  )
+
+const declined = reply.error(new PaymentDeclined({ stage: "capture", message: "declined" }))
 
 layer(EngineDatabase(), { excludeTestServices: true })(
   "OrderPlaced saga against test doubles of the services",
@@ -167,7 +187,7 @@ layer(EngineDatabase(), { excludeTestServices: true })(
         const run = yield* runOrderSaga(
           onEndpoint(
             "POST /orders",
-            reply.error(409, { _tag: "OrderConflict", orderId: randomUUID(), message: "other data" })
+            reply.error(new OrderConflict({ orderId: OrderId.make(randomUUID()), message: "other data" }))
           )
         )
         expect(run.trace).toEqual([forward.createOrder, undo.void])
@@ -179,14 +199,15 @@ layer(EngineDatabase(), { excludeTestServices: true })(
       Effect.gen(function*() {
         const run = yield* runOrderSaga(onEndpoint(
           "POST /reservations",
-          reply.error(409, {
-            _tag: "InsufficientStock",
-            orderId: randomUUID(),
-            sku: "MUG-BLUE",
-            requested: 2,
-            available: 0,
-            message: "no"
-          })
+          reply.error(
+            new InsufficientStock({
+              orderId: OrderId.make(randomUUID()),
+              sku: Sku.make("MUG-BLUE"),
+              requested: 2,
+              available: 0,
+              message: "no"
+            })
+          )
         ))
         expect(run.trace).toEqual([forward.createOrder, forward.reserveStock, undo.cancelOrder, undo.void])
         expect(run.ledger).toEqual({ status: "CANCELLED", reason: "out of stock" })
@@ -200,10 +221,9 @@ layer(EngineDatabase(), { excludeTestServices: true })(
       Effect.gen(function*() {
         const run = yield* runOrderSaga(onEndpoint(
           "POST /reservations",
-          reply.error(422, {
-            _tag: "IdempotencyKeyReused",
-            message: "this Idempotency-Key was already used for a different request"
-          })
+          reply.error(
+            new IdempotencyKeyReused({ message: "this Idempotency-Key was already used for a different request" })
+          )
         ))
         expect(run.trace).toEqual([
           forward.createOrder,
@@ -238,13 +258,7 @@ layer(EngineDatabase(), { excludeTestServices: true })(
       Effect.gen(function*() {
         const run = yield* runOrderSaga(onEndpoint(
           "POST /orders/confirmation",
-          reply.error(409, {
-            _tag: "OrderTransitionRejected",
-            orderId: randomUUID(),
-            status: "CANCELLED",
-            requested: "CONFIRMED",
-            message: "no"
-          })
+          rejectedConfirmation()
         ))
         expect(run.trace).toEqual([
           forward.createOrder,
@@ -295,7 +309,7 @@ layer(EngineDatabase(), { excludeTestServices: true })(
           if (call.endpoint === "POST /payments/capture") return declined
           if (call.endpoint === "DELETE /reservations" && call.previous === 0) return reply.unavailable
           if (call.endpoint === "POST /orders/cancellation") {
-            return reply.error(422, { _tag: "IdempotencyKeyReused", message: "key used for another request" })
+            return reply.error(new IdempotencyKeyReused({ message: "key used for another request" }))
           }
           return undefined
         }
@@ -382,13 +396,7 @@ layer(EngineDatabase(), { excludeTestServices: true })(
           call.endpoint === "POST /payments/capture" && call.previous === 0
             ? reply.unavailable
             : call.endpoint === "POST /orders/confirmation"
-            ? reply.error(409, {
-              _tag: "OrderTransitionRejected",
-              orderId: randomUUID(),
-              status: "CANCELLED",
-              requested: "CONFIRMED",
-              message: "no"
-            })
+            ? rejectedConfirmation()
             : undefined
         )
         expect(run.parks).toBe(1)

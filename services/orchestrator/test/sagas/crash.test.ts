@@ -11,7 +11,8 @@ import { expect, layer } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
-import { inject } from "vitest"
+import { afterEach, inject } from "vitest"
+import { expectNoLeakedProcesses, trackProcess } from "../fixtures/processes.ts"
 import { awaitStatus, checkoutOf, effectsOf, placeOrder, ServiceUrls, SystemLive } from "../saga-fixtures/system.ts"
 
 const System = SystemLive({ adminUrl: inject("adminUrl"), template: inject("templateDatabase") })
@@ -19,14 +20,16 @@ const System = SystemLive({ adminUrl: inject("adminUrl"), template: inject("temp
 const holdingWorker = fileURLToPath(new URL("../saga-fixtures/holdingWorker.ts", import.meta.url))
 const mainEntry = fileURLToPath(new URL("../../src/main.ts", import.meta.url))
 
+afterEach(expectNoLeakedProcesses)
+
 /** A worker OS process (node + tsx), killed by its own pid when the test's scope closes. */
 const startWorker = (entry: string, env: Record<string, string>) =>
   Effect.acquireRelease(
     Effect.sync(() => {
-      const child = spawn(process.execPath, ["--import", "tsx", entry], {
+      const child = trackProcess(spawn(process.execPath, ["--import", "tsx", entry], {
         env: { ...process.env, ...env },
         stdio: ["ignore", "pipe", "pipe"]
-      })
+      }))
       const output: Array<string> = []
       child.stdout!.on("data", (chunk: Buffer) => output.push(chunk.toString()))
       child.stderr!.on("data", (chunk: Buffer) => output.push(chunk.toString()))

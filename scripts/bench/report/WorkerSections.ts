@@ -1,0 +1,201 @@
+import { barChart, cdfChart } from "./Charts.ts"
+import { fmt, type Json, table } from "./Format.ts"
+
+/** Drain throughput, CPU and statements per event against graphile-worker, with its chart. */
+export const drainSection = (r: Json, out: Array<string>, charts: Record<string, string>) => {
+  const d = r.drain
+  out.push("## Drain")
+  out.push("")
+  out.push(
+    `${fmt(d.settings.rows)} no-op events inserted in one statement (graphile-worker's defaults: ${
+      fmt(d.settings.defaultRows)
+    }), ` +
+      `timed from the insert to the last one done; ${d.settings.rounds} interleaved rounds, medians. Ours: the production build ` +
+      "of the orchestrator with default settings (its Ping handler). graphile-worker tuned: `concurrentJobs: 16`, " +
+      "`localQueue: { size: 500 }`, `completeJobBatchDelay: 0`, `failJobBatchDelay: 0`; default: concurrency 1, no local queue, no batching. " +
+      "CPU: the worker processes' user+system time (/proc), Postgres: every server process's (the postmaster, with reaped " +
+      "backends, and its live children). Statements: pg_stat_statements calls of the workers' login (top level, utility included)."
+  )
+  out.push("")
+  out.push(table(
+    [
+      "system",
+      "processes",
+      "events/s",
+      "worker CPU µs/event",
+      "Postgres CPU µs/event",
+      "statements / 1,000 events",
+      "peak RSS MB"
+    ],
+    d.medians.map((
+      x: Json
+    ) => [
+      x.system,
+      String(x.processes),
+      fmt(x.eventsPerSecond),
+      fmt(x.workerCpuUsPerEvent, 1),
+      fmt(x.postgresCpuUsPerEvent, 1),
+      fmt(x.statementsPer1000, 1),
+      fmt(x.peakRssMb, 1)
+    ])
+  ))
+  out.push("")
+  out.push(table(
+    [
+      "processes",
+      "ours / graphile tuned",
+      "ours / graphile default",
+      "CPU per event, ours / tuned",
+      "statements, ours / tuned"
+    ],
+    d.ratios.map((
+      x: Json
+    ) => [
+      String(x.processes),
+      `${fmt(x.throughputVsTuned, 2)}×`,
+      `${fmt(x.throughputVsDefault, 2)}×`,
+      `${fmt(x.cpuPerEventVsTuned, 2)}×`,
+      `${fmt(x.statementsVsTuned, 2)}×`
+    ])
+  ))
+  out.push("")
+  if (d.telemetry) {
+    const t = d.telemetry
+    out.push(
+      `Telemetry on (\`ours-telemetry\`: traces, metrics and logs over OTLP/HTTP to a loopback receiver, SDK defaults), ` +
+        `1 process: ${fmt(t.eventsPerSecondOn)} events/s against ${fmt(t.eventsPerSecondOff)} off, ` +
+        `${fmt(t.throughputOnVsOff, 2)}× (worker CPU ${fmt(t.workerCpuUsPerEventOn, 1)} against ${
+          fmt(t.workerCpuUsPerEventOff, 1)
+        } µs/event).`
+    )
+    out.push("")
+  }
+  const systems = ["ours", "graphile-tuned", "graphile-default"]
+  charts["drain.svg"] = barChart(
+    "Drain throughput by process count (medians)",
+    "events/s",
+    ["1 process", "2 processes"],
+    systems.map((system) => ({
+      name: system,
+      values: [1, 2].map((p) =>
+        d.medians.find((x: Json) => x.system === system && x.processes === p)?.eventsPerSecond ?? null
+      )
+    }))
+  )
+  out.push("![drain throughput](benchmarks/drain.svg)")
+  out.push("")
+}
+
+/** Wake latency from commit to the handler, with its distribution chart. */
+export const wakeSection = (r: Json, out: Array<string>, charts: Record<string, string>) => {
+  const w = r.wake.summary
+  out.push("## Wake latency")
+  out.push("")
+  out.push(
+    `One event at a time into an idle worker, ${w.ours.samples} samples each, alternating: from the producer's commit ` +
+      `(${w.from}, server clock) to the handler's first statement (its clock_timestamp()). Ours: one replica of the worker's ` +
+      "test process (services/orchestrator/test/fixtures/test-worker.ts, default settings, `Record` handler), compiled like the " +
+      "production build; graphile-worker tuned, a `record` task."
+  )
+  out.push("")
+  out.push(table(["system", "p50 ms", "p90 ms", "p99 ms", "max ms"], [
+    ["ours", fmt(w.ours.p50Ms, 2), fmt(w.ours.p90Ms, 2), fmt(w.ours.p99Ms, 2), fmt(w.ours.maxMs, 2)],
+    [
+      "graphile-worker tuned",
+      fmt(w.graphileTuned.p50Ms, 2),
+      fmt(w.graphileTuned.p90Ms, 2),
+      fmt(w.graphileTuned.p99Ms, 2),
+      fmt(w.graphileTuned.maxMs, 2)
+    ]
+  ]))
+  out.push("")
+  charts["wake.svg"] = cdfChart("Wake latency, commit → handler's first statement", "ms", [
+    { name: "ours", values: r.wake.samplesMs.ours },
+    { name: "graphile-worker tuned", values: r.wake.samplesMs.graphileTuned }
+  ])
+  out.push("![wake latency distribution](benchmarks/wake.svg)")
+  out.push("")
+}
+
+/** Time from a replica's SIGKILL to the other replica's handler start. */
+export const recoverySection = (r: Json, out: Array<string>) => {
+  out.push("## Recovery after SIGKILL")
+  out.push("")
+  out.push(
+    "Two replicas (defaults); an event whose first attempt hangs starts on one, which is SIGKILLed; measured from the kill to " +
+      `the other replica's handler start (server clock). Samples: ${
+        r.recovery.seconds.map((s: number) => `${fmt(s, 2)} s`).join(", ")
+      }; ` +
+      `median ${fmt(r.recovery.summary.medianSeconds, 2)} s. graphile-worker: ${r.recovery.summary.graphileWorker}.`
+  )
+  out.push("")
+}
+
+/** Claim and prune cost with a small and a large done history. */
+export const claimSection = (r: Json, out: Array<string>) => {
+  const c = r.claim
+  out.push("## Claim cost against history")
+  out.push("")
+  out.push(
+    `Drain of ${
+      fmt(c.settings.rows)
+    } events (1 replica, defaults, 2 runs each) with 1,000 done rows in the outbox and with ` +
+      `${fmt(c.settings.doneRows)}, after ANALYZE.`
+  )
+  out.push("")
+  out.push(table(["done rows", "events/s", "claim statement mean ms", "prune statement mean ms"], [
+    ["1,000", fmt(c.small.eventsPerSecond), fmt(c.small.claimMeanMs, 3), fmt(c.small.pruneMeanMs, 3)],
+    [fmt(c.settings.doneRows), fmt(c.large.eventsPerSecond), fmt(c.large.claimMeanMs, 3), fmt(c.large.pruneMeanMs, 3)]
+  ]))
+  out.push("")
+  out.push(
+    `Drain ratio (large / small): ${fmt(c.summary.drainRatio, 2)}; claim ratio: ${fmt(c.summary.claimRatio, 2)}.`
+  )
+  out.push("")
+}
+
+/** RSS over a long drain. */
+export const rssSection = (r: Json, out: Array<string>) => {
+  const s = r.rss.summary
+  out.push("## Memory over a long drain")
+  out.push("")
+  out.push(`One process drains ${fmt(r.rss.settings.rows)} no-op events; RSS sampled every 100 ms.`)
+  out.push("")
+  out.push(table(["system", "idle before MB", "median during MB", "peak MB", "idle after MB"], [
+    ["ours", fmt(s.ours.idleMb, 1), fmt(s.ours.medianDuringMb, 1), fmt(s.ours.peakMb, 1), fmt(s.ours.afterMb, 1)],
+    [
+      "graphile-worker tuned",
+      fmt(s.graphileTuned.idleMb, 1),
+      fmt(s.graphileTuned.medianDuringMb, 1),
+      fmt(s.graphileTuned.peakMb, 1),
+      fmt(s.graphileTuned.afterMb, 1)
+    ]
+  ]))
+  out.push("")
+}
+
+/** Production build against tsx: replica start and idle memory. */
+export const startSection = (r: Json, out: Array<string>) => {
+  const s = r.start.summary
+  out.push("## Production build: replica start and idle memory")
+  out.push("")
+  out.push(
+    "`npm run build` compiles each entrypoint with esbuild into dist/ (the Dockerfile and docker-compose.yml run those files with " +
+      "plain `node`). Start = process spawn → the replica's first worker_heartbeats row; idle RSS 3 s later; medians of " +
+      `${r.start.settings.samples} interleaved samples.`
+  )
+  out.push("")
+  out.push(table(["how", "start ms", "idle RSS MB"], [
+    [
+      "production build (`node dist/services/orchestrator/main.js`)",
+      fmt(s.production.startMs),
+      fmt(s.production.idleRssMb, 1)
+    ],
+    [
+      "tsx (`node --import tsx services/orchestrator/src/main.ts`, as `npm start`)",
+      fmt(s.tsx.startMs),
+      fmt(s.tsx.idleRssMb, 1)
+    ]
+  ]))
+  out.push("")
+}

@@ -1,0 +1,87 @@
+/** The outbox repository's guarded writes and claims, called directly (no worker running). */
+import { TestDatabase } from "@ecommerce/db/testing"
+import { SqlClient } from "@effect/sql"
+import { expect, layer } from "@effect/vitest"
+import { Effect } from "effect"
+import pg from "pg"
+import { makeOutboxRepo } from "../src/outbox/OutboxRepo.ts"
+import { WorkerTestDatabase } from "./fixtures/inProcessWorker.ts"
+import { insert, row } from "./fixtures/outboxRows.ts"
+
+layer(WorkerTestDatabase, { excludeTestServices: true })("outbox repository", (it) => {
+  it.effect("a write with a stale lease token is rejected once the row has been re-claimed", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const a = makeOutboxRepo(sql, { workerId: "replica-a", leaseMs: 60_000 })
+      const b = makeOutboxRepo(sql, { workerId: "replica-b", leaseMs: 60_000 })
+      const id = yield* insert("fence-1", "Ping", {})
+      const [claimedByA] = (yield* a.claim(1000)).filter((r) => r.id === id)
+      expect(claimedByA).toBeDefined()
+      // A stalls past its lease; the reaper hands the row back and B claims it.
+      yield* sql`update outbox set locked_until = now() - interval '1 second' where id = ${id}`
+      yield* a.reapExpired(10)
+      const [claimedByB] = (yield* b.claim(1000)).filter((r) => r.id === id)
+      expect(claimedByB!.attempts).toBe(2)
+      expect(claimedByB!.lease_token).not.toBe(claimedByA!.lease_token)
+
+      const staleToken = claimedByA!.lease_token
+      expect(yield* a.complete([{ id, leaseToken: staleToken, status: "dead", delayMs: 0, error: "stale" }])).toEqual(
+        []
+      )
+      expect([...(yield* a.extendLeases([{ id, leaseToken: staleToken }]))]).toEqual([])
+      expect(yield* a.release([{ id, leaseToken: staleToken }])).toBe(0)
+      expect(yield* row(id)).toMatchObject({ status: "processing", lease_token: claimedByB!.lease_token })
+
+      expect(yield* b.complete([{ id, leaseToken: claimedByB!.lease_token, status: "done", delayMs: 0, error: null }]))
+        .toEqual([
+          { id, unblocksSuccessor: false }
+        ])
+      expect(yield* row(id)).toMatchObject({ status: "done", attempts: 2, lease_token: null })
+    }))
+
+  it.effect("an expired lease on the last allowed attempt sends the row to dead with the reason", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const repo = makeOutboxRepo(sql, { workerId: "crashy", leaseMs: 60_000 })
+      const id = yield* insert("reap-1", "Ping", {})
+      yield* sql`update outbox set attempts = 2 where id = ${id}`
+      expect((yield* repo.claim(1000)).some((r) => r.id === id)).toBe(true)
+      yield* sql`update outbox set locked_until = now() - interval '1 second' where id = ${id}`
+      const reaped = yield* repo.reapExpired(3)
+      expect(reaped).toContainEqual({ id, status: "dead" })
+      expect(yield* row(id)).toMatchObject({
+        status: "dead",
+        attempts: 3,
+        last_error: "lease held by crashy expired during attempt 3 of 3 (worker crashed or stalled)"
+      })
+    }))
+
+  it.effect("a claim beside a row locked by another transaction returns the other rows at once", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const db = yield* TestDatabase
+      const repo = makeOutboxRepo(sql, { workerId: "skip-locked", leaseMs: 60_000 })
+      const locked = yield* insert("locked-1", "Ping", {})
+      const free = [yield* insert("locked-2", "Ping", {}), yield* insert("locked-3", "Ping", {})]
+      const other = yield* Effect.acquireRelease(
+        Effect.promise(async () => {
+          const client = new pg.Client({ connectionString: db.url })
+          await client.connect()
+          await client.query("begin")
+          await client.query("select id from outbox where id = $1 for update", [locked])
+          return client
+        }),
+        (client) => Effect.promise(() => client.query("rollback").then(() => client.end()))
+      )
+      expect(other).toBeDefined()
+      const claimed = yield* repo.claim(1_000).pipe(
+        Effect.timeoutFail({ duration: "5 seconds", onTimeout: () => new Error("the claim waited on the locked row") })
+      )
+      const ids = claimed.map((r) => r.id)
+      expect(ids).toEqual(expect.arrayContaining(free))
+      expect(ids).not.toContain(locked)
+      yield* repo.complete(
+        claimed.map((r) => ({ id: r.id, leaseToken: r.lease_token, status: "done", delayMs: 0, error: null }))
+      )
+    }).pipe(Effect.scoped))
+})
