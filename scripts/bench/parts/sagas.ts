@@ -73,6 +73,8 @@ interface Round {
   readonly servicesCpuMsPerSaga: number | null
   readonly statementsPerSaga: number | null
   readonly statementsPerStep: number | null
+  /** Ours only: the saga engine's own statements per step, without the outbox worker's (claims, completions, heartbeats, reaper). */
+  readonly sagaStatementsPerStep?: number | null
   readonly notConfirmed?: number
 }
 
@@ -149,6 +151,17 @@ export const sagas = async (server: Server, options: SagaOptions) => {
     return child
   }
 
+  /** The orchestrator's statements that are the outbox worker's: every one naming its two tables. */
+  const workerStatementCount = async () =>
+    Number(
+      (await harness.query(
+        `select coalesce(sum(calls), 0)::bigint as n from pg_stat_statements s
+         join pg_database d on d.oid = s.dbid join pg_roles r on r.oid = s.userid
+         where d.datname = $1 and r.rolname = 'orchestrator' and s.query ~* '(outbox|worker_heartbeats)'`,
+        [database]
+      )).rows[0].n
+    )
+
   const pendingOf = async (ids: ReadonlyArray<string>) =>
     Number(
       (await harness.query("select count(*) from order_ledger where order_id = any($1) and status = 'PENDING'", [ids]))
@@ -175,6 +188,7 @@ export const sagas = async (server: Server, options: SagaOptions) => {
     const pgCpu = postgresCpuMs(server.postmaster) - pg0
     const svcCpu = servicesCpu() - svc0
     const statements = server.statements ? await statementCount(harness, database, ["orchestrator"]) : NaN
+    const workerStatements = server.statements ? await workerStatementCount() : NaN
     const last = (await harness.query<{ at: Date }>(
       "select max(updated_at) as at from saga_instances where aggregate_id = any($1)",
       [ids]
@@ -187,7 +201,10 @@ export const sagas = async (server: Server, options: SagaOptions) => {
     )
     await orchestrator.stop()
     const seconds = (last.getTime() - released.getTime()) / 1000
-    return perSaga("ours", ids.length, seconds, cpu, pgCpu, svcCpu, statements, notConfirmed)
+    return {
+      ...perSaga("ours", ids.length, seconds, cpu, pgCpu, svcCpu, statements, notConfirmed),
+      sagaStatementsPerStep: round((statements - workerStatements) / ids.length / sagaSteps, 2)
+    }
   }
 
   const runPeer = async (mode: "dbos" | "bare", sequential: boolean) => {
@@ -350,6 +367,7 @@ const summarize = (rounds: ReadonlyArray<Round>, latencies: Record<System, Reado
       servicesCpuMsPerSaga: pick((r) => r.servicesCpuMsPerSaga),
       statementsPerSaga: pick((r) => r.statementsPerSaga),
       statementsPerStep: pick((r) => r.statementsPerStep),
+      sagaStatementsPerStep: pick((r) => r.sagaStatementsPerStep ?? null),
       unloadedP50Ms: round(quantile(latencies[system], 0.5), 1),
       unloadedP99Ms: round(quantile(latencies[system], 0.99), 1)
     }

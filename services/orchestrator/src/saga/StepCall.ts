@@ -49,7 +49,9 @@ export const callOnce = <Ctx, R>(
         "saga.step.attempt": attempt,
         "idempotency.key": key,
         ...(step.service === undefined ? {} : { "downstream.service": step.service })
-      }
+      },
+      // As for outbox.process (Runner.ts): a stack trace per call costs more than it tells.
+      captureStackTrace: false
     }),
     Effect.exit
   )
