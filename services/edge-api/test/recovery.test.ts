@@ -151,10 +151,7 @@ const stateOf = (orderId: OrderId) =>
 /** Waits (generously: the machine is shared) until the order's authorization has left AUTHORIZED. */
 const awaitReleased = (orderId: OrderId) =>
   stateOf(orderId).pipe(
-    // The void, then the attempt's `voided` mark: two statements, so wait for the second as well.
-    Effect.filterOrFail((state) =>
-      state.payment !== undefined && state.payment !== "AUTHORIZED" && state.attempt !== "voiding"
-    ),
+    Effect.filterOrFail((state) => state.payment !== undefined && state.payment !== "AUTHORIZED"),
     Effect.retry(Schedule.spaced("200 millis").pipe(Schedule.upTo("60 seconds")))
   )
 
