@@ -37,6 +37,7 @@ describe("settings documented from one source", () => {
     }
     expect(settings.find((setting) => setting.name === "RETRY_MAX_MS")?.fallback).toBe("300000")
     expect(settings.find((setting) => setting.name === "ORDERS_SERVICE_URL")?.fallback).toBe("http://localhost:3003")
+    expect(settings.find((setting) => setting.name === "AUTHORIZATION_TTL")?.fallback).toBe("7 days")
   })
 
   it("every setting the code reads has a row in a README settings table", () => {

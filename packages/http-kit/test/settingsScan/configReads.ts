@@ -51,12 +51,17 @@ const expressionAt = (text: string, from: number) => {
   return text.slice(start)
 }
 
-/** A literal as the docs write it: `300_000` is 300000, `"7 days"` is 7 days, `Redacted.make("x")` is x. */
+/**
+ * A literal as the docs write it: `300_000` is 300000, `"7 days"` and `Duration.days(7)` are 7 days,
+ * `Redacted.make("x")` is x.
+ */
 const literal = (source: string): string | undefined => {
   const text = source.trim().replace(/ as const$/, "").replace(/^Redacted\.make\((.*)\)$/s, "$1").trim()
   if (/^-?[\d_]+(\.\d+)?$/.test(text)) return text.replace(/_/g, "")
   if (/^"[^"]*"$/.test(text)) return text.slice(1, -1)
   if (text === "true" || text === "false") return text
+  const duration = /^Duration\.(millis|seconds|minutes|hours|days)\(([\d_]+)\)$/.exec(text)
+  if (duration) return `${duration[2]!.replace(/_/g, "")} ${duration[1]}`
   return undefined
 }
 
