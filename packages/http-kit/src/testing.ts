@@ -2,12 +2,14 @@
  * Test support: a service's HttpApi served on a free loopback port against the per-file test
  * database, logged in as the service's own role; a typed client of it; raw requests to it.
  */
+import { IdempotencyKey } from "@ecommerce/contracts"
 import { rolePassword, type ServiceRole, withCredentials } from "@ecommerce/db"
 import { TestDatabase, TestDatabaseLive } from "@ecommerce/db/testing"
 import { type HttpApi, HttpClient, HttpClientRequest, HttpServer } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { PgClient } from "@effect/sql-pg"
 import { Effect, Layer, Logger, LogLevel, Redacted } from "effect"
+import { randomUUID } from "node:crypto"
 import { inject } from "vitest"
 import { BearerAuth } from "./BearerAuth.ts"
 import { Chaos, type ChaosSettings } from "./Chaos.ts"
@@ -79,3 +81,6 @@ export const rawRequest = (request: HttpClientRequest.HttpClientRequest) =>
 
 /** Sends `request` with the services' token. */
 export const withTestToken = HttpClientRequest.bearerToken(testToken)
+
+/** Headers with a fresh Idempotency-Key, for one typed-client call. */
+export const freshKey = () => ({ "idempotency-key": IdempotencyKey.make(randomUUID()) })

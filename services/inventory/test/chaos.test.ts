@@ -1,7 +1,7 @@
-import { IdempotencyKey, OrderId, ReservationLine, ReserveStock, SetStock, Sku } from "@ecommerce/contracts"
+import { OrderId, ReservationLine, ReserveStock, SetStock, Sku } from "@ecommerce/contracts"
 import { TestDatabaseLive } from "@ecommerce/db/testing"
 import { InventoryClient } from "@ecommerce/http-kit/clients"
-import { clientOf, testServer } from "@ecommerce/http-kit/testing"
+import { clientOf, freshKey, testServer } from "@ecommerce/http-kit/testing"
 import { HttpClientError } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
 import { expect, layer } from "@effect/vitest"
@@ -26,7 +26,6 @@ const chaoticClient = (chaos: { failBeforeRate: number; failAfterRate: number })
     return yield* Effect.provide(InventoryClient, context)
   })
 
-const key = () => ({ "idempotency-key": IdempotencyKey.make(randomUUID()) })
 const sku = Sku.make(`CHAOS-${randomUUID().slice(0, 8).toUpperCase()}`)
 
 const is503 = (error: unknown) => error instanceof HttpClientError.ResponseError && error.response.status === 503
@@ -38,9 +37,9 @@ layer(Layer.merge(TestDatabaseLive(adminUrl, template), NodeHttpClient.layerUndi
       Effect.gen(function*() {
         const healthy = yield* chaoticClient({ failBeforeRate: 0, failAfterRate: 0 })
         const broken = yield* chaoticClient({ failBeforeRate: 1, failAfterRate: 0 })
-        yield* healthy.stock.set({ path: { sku }, headers: key(), payload: new SetStock({ onHand: 5 }) })
+        yield* healthy.stock.set({ path: { sku }, headers: freshKey(), payload: new SetStock({ onHand: 5 }) })
         const error = yield* Effect.flip(
-          broken.stock.set({ path: { sku }, headers: key(), payload: new SetStock({ onHand: 9 }) })
+          broken.stock.set({ path: { sku }, headers: freshKey(), payload: new SetStock({ onHand: 9 }) })
         )
         expect(is503(error)).toBe(true)
         expect((yield* healthy.stock.get({ path: { sku } })).onHand).toBe(5)
@@ -52,8 +51,8 @@ layer(Layer.merge(TestDatabaseLive(adminUrl, template), NodeHttpClient.layerUndi
         const healthy = yield* chaoticClient({ failBeforeRate: 0, failAfterRate: 0 })
         const lossy = yield* chaoticClient({ failBeforeRate: 0, failAfterRate: 1 })
         const other = Sku.make(`LOST-${randomUUID().slice(0, 8).toUpperCase()}`)
-        yield* healthy.stock.set({ path: { sku: other }, headers: key(), payload: new SetStock({ onHand: 10 }) })
-        const headers = key()
+        yield* healthy.stock.set({ path: { sku: other }, headers: freshKey(), payload: new SetStock({ onHand: 10 }) })
+        const headers = freshKey()
         const payload = new ReserveStock({
           orderId: OrderId.make(randomUUID()),
           items: [new ReservationLine({ sku: other, quantity: 4 })]

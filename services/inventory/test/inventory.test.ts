@@ -1,6 +1,6 @@
-import { IdempotencyKey, OrderId, ReservationLine, ReserveStock, SetStock, Sku } from "@ecommerce/contracts"
+import { OrderId, ReservationLine, ReserveStock, SetStock, Sku } from "@ecommerce/contracts"
 import { InventoryClient } from "@ecommerce/http-kit/clients"
-import { clientOf, rawRequest, serviceTestLayer, withTestToken } from "@ecommerce/http-kit/testing"
+import { clientOf, freshKey, rawRequest, serviceTestLayer, withTestToken } from "@ecommerce/http-kit/testing"
 import { HttpClientRequest } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
@@ -10,7 +10,6 @@ import { InventoryApiLive } from "../src/Http.ts"
 
 const TestLive = serviceTestLayer({ api: InventoryApiLive, role: "inventory", client: InventoryClient.layer })
 
-const key = () => ({ "idempotency-key": IdempotencyKey.make(randomUUID()) })
 const newOrder = () => OrderId.make(randomUUID())
 const line = (sku: string, quantity: number) => new ReservationLine({ sku: Sku.make(sku), quantity })
 const uniqueSku = (prefix: string) => Sku.make(`${prefix}-${randomUUID().slice(0, 8).toUpperCase()}`)
@@ -18,10 +17,10 @@ const uniqueSku = (prefix: string) => Sku.make(`${prefix}-${randomUUID().slice(0
 const setStock = (sku: Sku, onHand: number) =>
   Effect.flatMap(
     InventoryClient,
-    (client) => client.stock.set({ path: { sku }, headers: key(), payload: new SetStock({ onHand }) })
+    (client) => client.stock.set({ path: { sku }, headers: freshKey(), payload: new SetStock({ onHand }) })
   )
 
-const reserve = (orderId: OrderId, items: Array<ReservationLine>, headers = key()) =>
+const reserve = (orderId: OrderId, items: Array<ReservationLine>, headers = freshKey()) =>
   Effect.flatMap(
     InventoryClient,
     (client) =>
@@ -64,10 +63,10 @@ layer(TestLive, { excludeTestServices: true })("inventory over HTTP", (it) => {
       expect(yield* stockOf(b)).toMatchObject({ reserved: 5, available: 0 })
       expect((yield* client.reservations.get({ path: { order_id: orderId } })).status).toBe("HELD")
 
-      const released = yield* client.reservations.release({ path: { order_id: orderId }, headers: key() })
+      const released = yield* client.reservations.release({ path: { order_id: orderId }, headers: freshKey() })
       expect(released.status).toBe("RELEASED")
       // A second release under another key changes nothing.
-      yield* client.reservations.release({ path: { order_id: orderId }, headers: key() })
+      yield* client.reservations.release({ path: { order_id: orderId }, headers: freshKey() })
       expect(yield* stockOf(a)).toMatchObject({ reserved: 0, available: 10 })
       expect(yield* stockOf(b)).toMatchObject({ reserved: 0, available: 5 })
     }))
@@ -108,7 +107,7 @@ layer(TestLive, { excludeTestServices: true })("inventory over HTTP", (it) => {
       const sku = uniqueSku("LATE")
       yield* setStock(sku, 10)
       const orderId = newOrder()
-      const released = yield* client.reservations.release({ path: { order_id: orderId }, headers: key() })
+      const released = yield* client.reservations.release({ path: { order_id: orderId }, headers: freshKey() })
       expect(released).toMatchObject({ status: "RELEASED", items: [] })
       const late = yield* Effect.flip(reserve(orderId, [line(sku, 1)]))
       expect(late).toMatchObject({ _tag: "ReservationConflict", status: "RELEASED" })
@@ -129,7 +128,7 @@ layer(TestLive, { excludeTestServices: true })("inventory over HTTP", (it) => {
     Effect.gen(function*() {
       const sku = uniqueSku("IDEM")
       yield* setStock(sku, 10)
-      const headers = key()
+      const headers = freshKey()
       const orderId = newOrder()
       const first = yield* reserve(orderId, [line(sku, 3)], headers)
       const second = yield* reserve(orderId, [line(sku, 3)], headers)
@@ -154,7 +153,7 @@ layer(TestLive, { excludeTestServices: true })("inventory over HTTP", (it) => {
     Effect.gen(function*() {
       const sku = uniqueSku("DUP")
       yield* setStock(sku, 100)
-      const headers = key()
+      const headers = freshKey()
       const orderId = newOrder()
       const results = yield* Effect.all(
         Array.from({ length: 10 }, () => reserve(orderId, [line(sku, 7)], headers)),
@@ -202,7 +201,7 @@ layer(TestLive, { excludeTestServices: true })("inventory over HTTP", (it) => {
           // Stand in for a reserve of [a, b]: it holds a and is about to lock b.
           yield* sql`select 1 from inventory.stock where sku = ${a} for update`
           const release = yield* Effect.fork(
-            client.reservations.release({ path: { order_id: orderId }, headers: key() })
+            client.reservations.release({ path: { order_id: orderId }, headers: freshKey() })
           )
           yield* sql<{ n: number }>`
             select count(*)::int as n from pg_stat_activity

@@ -3,14 +3,13 @@ import {
   CreateOrder,
   Currency,
   CustomerId,
-  IdempotencyKey,
   MinorUnits,
   OrderId,
   OrderLine,
   Sku
 } from "@ecommerce/contracts"
 import { OrdersClient } from "@ecommerce/http-kit/clients"
-import { clientOf, rawRequest, serviceTestLayer, withTestToken } from "@ecommerce/http-kit/testing"
+import { clientOf, freshKey, rawRequest, serviceTestLayer, withTestToken } from "@ecommerce/http-kit/testing"
 import { HttpClientRequest } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
@@ -19,8 +18,6 @@ import { randomUUID } from "node:crypto"
 import { OrdersApiLive } from "../src/Http.ts"
 
 const TestLive = serviceTestLayer({ api: OrdersApiLive, role: "orders", client: OrdersClient.layer })
-
-const key = () => ({ "idempotency-key": IdempotencyKey.make(randomUUID()) })
 
 const newOrder = (overrides: Partial<{ amount: number }> = {}) =>
   new CreateOrder({
@@ -31,11 +28,11 @@ const newOrder = (overrides: Partial<{ amount: number }> = {}) =>
     currency: Currency.make("EUR")
   })
 
-const create = (order: CreateOrder, headers = key()) =>
+const create = (order: CreateOrder, headers = freshKey()) =>
   Effect.flatMap(OrdersClient, (client) => client.orders.create({ headers, payload: order }))
-const confirm = (orderId: OrderId, headers = key()) =>
+const confirm = (orderId: OrderId, headers = freshKey()) =>
   Effect.flatMap(OrdersClient, (client) => client.orders.confirm({ path: { order_id: orderId }, headers }))
-const cancel = (orderId: OrderId, reason = "declined", headers = key()) =>
+const cancel = (orderId: OrderId, reason = "declined", headers = freshKey()) =>
   Effect.flatMap(
     OrdersClient,
     (client) => client.orders.cancel({ path: { order_id: orderId }, headers, payload: new CancelOrder({ reason }) })
@@ -99,7 +96,7 @@ layer(TestLive, { excludeTestServices: true })("orders over HTTP", (it) => {
   it.effect("cancelling a missing order is 404 but marks the id: a create arriving later is OrderConflict, and nothing is stored", () =>
     Effect.gen(function*() {
       const order = newOrder()
-      const headers = key()
+      const headers = freshKey()
       expect((yield* Effect.flip(cancel(order.orderId, "the order saga compensated", headers)))._tag).toBe(
         "OrderNotFound"
       )
@@ -140,7 +137,7 @@ layer(TestLive, { excludeTestServices: true })("orders over HTTP", (it) => {
     Effect.gen(function*() {
       const order = newOrder()
       yield* create(order)
-      const headers = key()
+      const headers = freshKey()
       const first = yield* cancel(order.orderId, "out of stock", headers)
       const replay = yield* cancel(order.orderId, "out of stock", headers)
       expect(replay).toEqual(first)

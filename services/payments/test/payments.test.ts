@@ -4,14 +4,20 @@ import {
   CaptureTerms,
   CardToken,
   Currency,
-  IdempotencyKey,
   MinorUnits,
   OrderId,
   type Payment,
   TestCards
 } from "@ecommerce/contracts"
 import { PaymentsClient } from "@ecommerce/http-kit/clients"
-import { clientOf, rawRequest, serviceTestLayer, testServer, withTestToken } from "@ecommerce/http-kit/testing"
+import {
+  clientOf,
+  freshKey,
+  rawRequest,
+  serviceTestLayer,
+  testServer,
+  withTestToken
+} from "@ecommerce/http-kit/testing"
 import { HttpClientRequest } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
@@ -21,8 +27,6 @@ import { PaymentsApiLive } from "../src/Http.ts"
 
 const TestLive = serviceTestLayer({ api: PaymentsApiLive, role: "payments", client: PaymentsClient.layer })
 
-const key = () => ({ "idempotency-key": IdempotencyKey.make(randomUUID()) })
-
 const terms = (card: string = TestCards.approved, orderId = OrderId.make(randomUUID())) =>
   new Authorize({
     orderId,
@@ -31,12 +35,12 @@ const terms = (card: string = TestCards.approved, orderId = OrderId.make(randomU
     cardToken: CardToken.make(card)
   })
 
-const authorize = (request: Authorize, headers = key()) =>
+const authorize = (request: Authorize, headers = freshKey()) =>
   Effect.flatMap(PaymentsClient, (client) => client.payments.authorize({ headers, payload: request }))
 /** Captures with the payment's own terms unless `terms` says otherwise. */
 const capture = (
   payment: Pick<Payment, "authorizationId" | "orderId" | "amount" | "currency">,
-  headers = key(),
+  headers = freshKey(),
   terms: Partial<CaptureTerms> = {}
 ) =>
   Effect.flatMap(PaymentsClient, (client) =>
@@ -50,9 +54,9 @@ const capture = (
         ...terms
       })
     }))
-const voidIt = (id: AuthorizationId, headers = key()) =>
+const voidIt = (id: AuthorizationId, headers = freshKey()) =>
   Effect.flatMap(PaymentsClient, (client) => client.payments.void({ path: { authorization_id: id }, headers }))
-const refund = (id: AuthorizationId, headers = key()) =>
+const refund = (id: AuthorizationId, headers = freshKey()) =>
   Effect.flatMap(PaymentsClient, (client) => client.payments.refund({ path: { authorization_id: id }, headers }))
 const get = (id: AuthorizationId) =>
   Effect.flatMap(PaymentsClient, (client) => client.payments.get({ path: { authorization_id: id } }))
@@ -131,7 +135,7 @@ layer(TestLive, { excludeTestServices: true })("payments over HTTP", (it) => {
 
   it.effect("same key replays; same key with another body is 422", () =>
     Effect.gen(function*() {
-      const headers = key()
+      const headers = freshKey()
       const request = terms()
       const first = yield* authorize(request, headers)
       expect(yield* authorize(request, headers)).toEqual(first)
@@ -176,16 +180,16 @@ layer(TestLive, { excludeTestServices: true })("payments over HTTP", (it) => {
   it.effect("a capture whose order, amount or currency differs is AuthorizationMismatch (422) and changes nothing", () =>
     Effect.gen(function*() {
       const payment = yield* authorize(terms())
-      const otherOrder = yield* Effect.flip(capture(payment, key(), { orderId: OrderId.make(randomUUID()) }))
+      const otherOrder = yield* Effect.flip(capture(payment, freshKey(), { orderId: OrderId.make(randomUUID()) }))
       expect(otherOrder).toMatchObject({ _tag: "AuthorizationMismatch", mismatch: ["orderId"] })
-      const more = yield* Effect.flip(capture(payment, key(), { amount: MinorUnits.make(1) }))
+      const more = yield* Effect.flip(capture(payment, freshKey(), { amount: MinorUnits.make(1) }))
       expect(more).toMatchObject({ _tag: "AuthorizationMismatch", mismatch: ["amount"] })
-      const zz = yield* Effect.flip(capture(payment, key(), { currency: Currency.make("ZZZ") }))
+      const zz = yield* Effect.flip(capture(payment, freshKey(), { currency: Currency.make("ZZZ") }))
       expect(zz).toMatchObject({ _tag: "AuthorizationMismatch", mismatch: ["currency"] })
       expect((yield* get(payment.authorizationId)).status).toBe("AUTHORIZED")
       // Another order pointing at this, already captured, authorization gets no "no-op" success.
       expect((yield* capture(payment)).status).toBe("CAPTURED")
-      const borrowed = yield* Effect.flip(capture(payment, key(), { orderId: OrderId.make(randomUUID()) }))
+      const borrowed = yield* Effect.flip(capture(payment, freshKey(), { orderId: OrderId.make(randomUUID()) }))
       expect(borrowed._tag).toBe("AuthorizationMismatch")
       const raw = yield* rawRequest(
         HttpClientRequest.post(`/payments/capture/${payment.authorizationId}`).pipe(
