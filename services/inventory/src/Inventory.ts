@@ -72,10 +72,7 @@ export class Inventory extends Effect.Service<Inventory>()("@ecommerce/inventory
             })
           }
         }
-        for (const line of lines) {
-          yield* repo.addReserved(line.sku, line.quantity)
-          yield* repo.insertReservationItem(orderId, line.sku, line.quantity)
-        }
+        yield* repo.reserveLines(orderId, lines)
         return new Reservation({ orderId, status: "HELD", items: lines })
       })
 

@@ -8,7 +8,6 @@ export type StockRow = typeof StockRow.Type
 
 const Claimed = Schema.Struct({ orderId: OrderId })
 const SkuRow = Schema.Struct({ sku: Sku })
-const ItemRequest = Schema.Struct({ orderId: OrderId, sku: Sku, quantity: Quantity })
 
 /** The inventory schema's SQL, one statement per function. SqlError is a defect past this point. */
 export class InventoryRepo extends Effect.Service<InventoryRepo>()("@ecommerce/inventory/InventoryRepo", {
@@ -61,16 +60,27 @@ export class InventoryRepo extends Effect.Service<InventoryRepo>()("@ecommerce/i
           for update`
     })
 
-    const addReserved = SqlSchema.void({
-      Request: Schema.Struct({ sku: Sku, quantity: Quantity }),
-      execute: ({ quantity, sku }) =>
-        sql`update inventory.stock set reserved = reserved + ${quantity}, updated_at = now() where sku = ${sku}`
-    })
-
-    const insertReservationItem = SqlSchema.void({
-      Request: ItemRequest,
-      execute: ({ orderId, quantity, sku }) =>
-        sql`insert into inventory.reservation_items (order_id, sku, quantity) values (${orderId}, ${sku}, ${quantity})`
+    /**
+     * Adds a reservation's lines to `reserved` and records them as its items, all lines in one
+     * statement (the stock rows are already locked by `lockStock`; the lines have distinct skus).
+     */
+    const reserveLines = SqlSchema.void({
+      Request: Schema.Struct({
+        orderId: OrderId,
+        lines: Schema.Array(Schema.Struct({ sku: Sku, quantity: Quantity }))
+      }),
+      execute: ({ lines, orderId }) => {
+        const skus = lines.map((line) => line.sku)
+        const quantities = lines.map((line) => line.quantity)
+        return sql`
+          with items as (
+            insert into inventory.reservation_items (order_id, sku, quantity)
+            select ${orderId}, t.sku, t.quantity from unnest(${skus}::text[], ${quantities}::integer[]) as t(sku, quantity)
+          )
+          update inventory.stock s set reserved = s.reserved + t.quantity, updated_at = now()
+          from unnest(${skus}::text[], ${quantities}::integer[]) as t(sku, quantity)
+          where s.sku = t.sku`
+      }
     })
 
     /** HELD -> RELEASED, once: a concurrent release waits on the row lock, then matches nothing. */
@@ -133,9 +143,8 @@ export class InventoryRepo extends Effect.Service<InventoryRepo>()("@ecommerce/i
         Effect.map(claimReservation({ orderId, status }), Option.isSome),
       findReservation,
       lockStock,
-      addReserved: (sku: Sku, quantity: number) => addReserved({ sku, quantity }),
-      insertReservationItem: (orderId: OrderId, sku: Sku, quantity: number) =>
-        insertReservationItem({ orderId, sku, quantity }),
+      reserveLines: (orderId: OrderId, lines: ReadonlyArray<{ readonly sku: Sku; readonly quantity: number }>) =>
+        reserveLines({ orderId, lines }),
       markReleased: (orderId: OrderId) => Effect.map(markReleased(orderId), Option.isSome),
       lockReservedStock: (orderId: OrderId) => Effect.asVoid(lockReservedStock(orderId)),
       returnReservedStock,

@@ -49,8 +49,9 @@ export class Orders extends Effect.Service<Orders>()("@ecommerce/orders/Orders",
           })
         }
         const inserted = yield* repo.insert(request)
+        if (Option.isSome(inserted)) return inserted.value
         const order = Option.getOrThrow(yield* repo.find(request.orderId))
-        if (inserted || sameData(order, request)) return order
+        if (sameData(order, request)) return order
         return yield* new OrderConflict({
           orderId: request.orderId,
           message: `order ${request.orderId} exists with other data`

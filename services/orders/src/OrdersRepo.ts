@@ -18,17 +18,20 @@ export class OrdersRepo extends Effect.Service<OrdersRepo>()("@ecommerce/orders/
     const columns = sql`order_id as "orderId", customer_id as "customerId", items, amount::text as amount,
       currency, status, reason`
 
-    /** Inserts unless the order id exists; a concurrent insert of the same id waits for the first. */
+    /**
+     * Inserts unless the order id exists, returning the new row (so a create needs no read after
+     * it); a concurrent insert of the same id waits for the first.
+     */
     const insert = SqlSchema.findOne({
       Request: CreateOrder,
-      Result: Schema.Struct({ orderId: OrderId }),
+      Result: OrderRow,
       execute: (order) =>
         sql`
           insert into orders.orders (order_id, customer_id, items, amount, currency)
           values (${order.orderId}, ${order.customerId}, ${JSON.stringify(order.items)}::jsonb, ${order.amount},
                   ${order.currency})
           on conflict (order_id) do nothing
-          returning order_id as "orderId"`
+          returning ${columns}`
     })
 
     const find = SqlSchema.findOne({
@@ -83,7 +86,7 @@ export class OrdersRepo extends Effect.Service<OrdersRepo>()("@ecommerce/orders/
     })
 
     return repository({
-      insert: (order: CreateOrder) => Effect.map(insert(order), Option.isSome),
+      insert: (order: CreateOrder) => Effect.map(insert(order), Option.map(toOrder)),
       lockOrderId,
       markCancelled: (orderId: OrderId, reason: string) => markCancelled({ orderId, reason }),
       cancellationMark: (orderId: OrderId) => Effect.map(cancellationMark(orderId), Option.map((mark) => mark.reason)),

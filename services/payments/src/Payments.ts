@@ -82,20 +82,20 @@ export class Payments extends Effect.Service<Payments>()("@ecommerce/payments/Pa
           })
         )
 
+    /** From the row as just read: the conditional update, or the answer its status already gives. */
     const transition = <E>(
       action: Action,
-      authorizationId: AuthorizationId,
+      current: PaymentRow,
       apply: typeof repo.capture,
       precheck: (row: PaymentRow) => Effect.Effect<void, E>
     ) =>
       Effect.gen(function*() {
-        const current = yield* find(authorizationId)
         if (current.status !== rules[action].from) return yield* settle(action, current)
         yield* precheck(current)
-        const updated = yield* apply(authorizationId)
+        const updated = yield* apply(current.authorizationId)
         if (Option.isSome(updated)) return toPayment(updated.value)
         // A concurrent request moved it first: decide on what it did.
-        return yield* settle(action, yield* find(authorizationId))
+        return yield* settle(action, yield* find(current.authorizationId))
       })
 
     const act =
@@ -103,7 +103,7 @@ export class Payments extends Effect.Service<Payments>()("@ecommerce/payments/Pa
       (key: string, authorizationId: AuthorizationId) =>
         idempotency.run(
           { key, request: { endpoint: action, authorizationId }, success: Payment },
-          transition(action, authorizationId, apply, precheck)
+          Effect.flatMap(find(authorizationId), (current) => transition(action, current, apply, precheck))
         ).pipe(Effect.withSpan(`Payments.${action}`, { attributes: { authorizationId } }))
 
     const captureDecision = (row: PaymentRow) =>
@@ -115,25 +115,26 @@ export class Payments extends Effect.Service<Payments>()("@ecommerce/payments/Pa
      * Checked before the status, so a capture "repeated" by an order pointing at another order's
      * (already captured) authorization is refused instead of answered as a no-op.
      */
-    const matchTerms = (authorizationId: AuthorizationId, terms: CaptureTerms) =>
-      Effect.flatMap(find(authorizationId), (row) => {
-        const mismatch = (["orderId", "amount", "currency"] as const).filter((field) => row[field] !== terms[field])
-        return mismatch.length === 0 ? Effect.void : Effect.fail(
-          new AuthorizationMismatch({
-            authorizationId,
-            mismatch,
-            message: `authorization ${authorizationId} is for order ${row.orderId}, ${row.amount} ${row.currency}; ` +
-              `the capture asked for order ${terms.orderId}, ${terms.amount} ${terms.currency}`
-          })
-        )
-      })
+    const matchTerms = (row: PaymentRow, terms: CaptureTerms) => {
+      const mismatch = (["orderId", "amount", "currency"] as const).filter((field) => row[field] !== terms[field])
+      return mismatch.length === 0 ? Effect.void : Effect.fail(
+        new AuthorizationMismatch({
+          authorizationId: row.authorizationId,
+          mismatch,
+          message: `authorization ${row.authorizationId} is for order ${row.orderId}, ${row.amount} ${row.currency}; ` +
+            `the capture asked for order ${terms.orderId}, ${terms.amount} ${terms.currency}`
+        })
+      )
+    }
 
+    // One read of the row serves both the terms check and the transition.
     const capture = (key: string, authorizationId: AuthorizationId, terms: CaptureTerms) =>
       idempotency.run(
         { key, request: { endpoint: "capture", authorizationId, body: terms }, success: Payment },
-        Effect.zipRight(
-          matchTerms(authorizationId, terms),
-          transition("capture", authorizationId, repo.capture, captureDecision)
+        Effect.flatMap(
+          find(authorizationId),
+          (current) =>
+            Effect.zipRight(matchTerms(current, terms), transition("capture", current, repo.capture, captureDecision))
         )
       ).pipe(Effect.withSpan("Payments.capture", { attributes: { authorizationId } }))
 
