@@ -1,4 +1,5 @@
 import { Chunk, Clock, Duration, Effect, Option, Schedule } from "effect"
+import { backoff } from "../outbox/Backoff.ts"
 
 /**
  * Every Schedule of the saga engine, named, in one place.
@@ -10,17 +11,13 @@ import { Chunk, Clock, Duration, Effect, Option, Schedule } from "effect"
  */
 export type RetryPolicy = Schedule.Schedule<unknown, unknown>
 
-const capped = (base: Duration.DurationInput, max: Duration.DurationInput) =>
-  Schedule.exponential(base, 2).pipe(
-    Schedule.union(Schedule.spaced(max)),
-    Schedule.jittered
-  )
+// The worker's one backoff formula (`outbox/Backoff.ts`): doubling from a base to a cap, equal jitter.
 
 /** Forward steps: 200 ms doubling to 30 s, jittered, 8 retries; then the saga compensates. */
-export const forwardRetry: RetryPolicy = capped("200 millis", "30 seconds").pipe(Schedule.intersect(Schedule.recurs(8)))
+export const forwardRetry: RetryPolicy = backoff(200, 30_000).pipe(Schedule.intersect(Schedule.recurs(8)))
 
 /** Compensations must eventually succeed: 500 ms doubling to 60 s, jittered, without end. */
-export const compensationRetry: RetryPolicy = capped("500 millis", "60 seconds")
+export const compensationRetry: RetryPolicy = backoff(500, 60_000)
 
 /** Forward-recovery sagas (a cancellation must go through): like compensations, without end. */
 export const persistentRetry: RetryPolicy = compensationRetry
@@ -41,9 +38,6 @@ export const delayBefore = (policy: RetryPolicy, failedAttempts: number) =>
     )
     return delays.length > failedAttempts ? Chunk.get(delays, failedAttempts - 1) : Option.none<Duration.Duration>()
   })
-
-/** Startup's database steps (deploy safety): 100 ms doubling to 2 s, jittered, within STARTUP_TIMEOUT_MS. */
-export const startupRetry = capped("100 millis", "2 seconds")
 
 /** Between two retention passes of one replica. */
 export const retentionSchedule = Schedule.spaced("1 minute")

@@ -1,7 +1,7 @@
 import type { SqlError } from "@effect/sql/SqlError"
-import { Data, Duration, Effect, Schedule } from "effect"
+import { Data, Effect } from "effect"
+import { startupRetry } from "../outbox/Schedules.ts"
 import { SagaSettings } from "./SagaSettings.ts"
-import { startupRetry } from "./Schedules.ts"
 
 export class StartupDatabaseError extends Data.TaggedError("StartupDatabaseError")<{ readonly message: string }> {}
 
@@ -34,7 +34,7 @@ export const retryAtStartup = <A, E, R>(name: string, step: Effect.Effect<A, E |
           : Effect.void
       ),
       Effect.retry({
-        schedule: startupRetry.pipe(Schedule.upTo(Duration.millis(startupTimeoutMs))),
+        schedule: startupRetry(startupTimeoutMs),
         while: isSqlError
       }),
       Effect.mapError((error) =>
