@@ -14,6 +14,27 @@ const routeOf = (span: Option.Option<{ readonly attributes: ReadonlyMap<string, 
   })
 
 /**
+ * The duration histogram tagged for one method, route and status. Tagging builds a new metric key
+ * (three tag objects and their hashes) on every call, so each combination is built once; there are
+ * few (Node's parser knows a fixed set of methods, routes are patterns), and past `maxTagged` the
+ * key is built per request rather than the map growing.
+ */
+const tagged = new Map<string, Metric.Metric.Histogram<number>>()
+const maxTagged = 1024
+const durationFor = (method: string, route: string, status: number) => {
+  const id = `${method} ${route} ${status}`
+  const cached = tagged.get(id)
+  if (cached !== undefined) return cached
+  const metric = requestDuration.pipe(
+    Metric.tagged("http.request.method", method),
+    Metric.tagged("http.route", route),
+    Metric.tagged("http.response.status_code", String(status))
+  )
+  if (tagged.size < maxTagged) tagged.set(id, metric)
+  return metric
+}
+
+/**
  * One log line per request, `POST /orders/:order_id/cancellation 200 3.1ms trace=<trace id>`, and the `http.server.request.duration` metric. Replaces HttpMiddleware.logger,
  * which logs up to four lines per request with the raw URL. Headers are never logged. Runs as the
  * server middleware, inside the server span that @effect/platform opens (and continues from an
@@ -28,14 +49,7 @@ export const accessLog = <E, R>(app: HttpApp.Default<E, R>) =>
     const span = yield* Effect.option(Effect.currentSpan)
     const route = routeOf(span)
     const status = HttpServerError.exitResponse(exit).status
-    yield* Metric.update(
-      requestDuration.pipe(
-        Metric.tagged("http.request.method", request.method),
-        Metric.tagged("http.route", route),
-        Metric.tagged("http.response.status_code", String(status))
-      ),
-      durationMs
-    )
+    yield* Metric.update(durationFor(request.method, route, status), durationMs)
     // Everything in the message, no annotations: the pretty logger prints each annotation on a line
     // of its own, which is how HttpMiddleware.logger came to four lines per request.
     const traceId = Option.match(span, { onNone: () => "none", onSome: (s) => s.traceId })
