@@ -16,6 +16,15 @@ export const drainSection = (r: Json, out: Array<string>, charts: Record<string,
       "CPU: the worker processes' user+system time (/proc), Postgres: every server process's (the postmaster, with reaped " +
       "backends, and its live children). Statements: pg_stat_statements calls of the workers' login (top level, utility included)."
   )
+  drainTables(d, out)
+  if (d.telemetry) drainTelemetry(d.telemetry, out)
+  charts["drain.svg"] = drainChart(d)
+  out.push("![drain throughput](benchmarks/drain.svg)")
+  out.push("")
+}
+
+/** The medians per system and process count, then ours against graphile-worker's two configurations. */
+const drainTables = (d: Json, out: Array<string>) => {
   out.push("")
   out.push(table(
     [
@@ -59,19 +68,24 @@ export const drainSection = (r: Json, out: Array<string>, charts: Record<string,
     ])
   ))
   out.push("")
-  if (d.telemetry) {
-    const t = d.telemetry
-    out.push(
-      `Telemetry on (\`ours-telemetry\`: traces, metrics and logs over OTLP/HTTP to a loopback receiver, SDK defaults), ` +
-        `1 process: ${fmt(t.eventsPerSecondOn)} events/s against ${fmt(t.eventsPerSecondOff)} off, ` +
-        `${fmt(t.throughputOnVsOff, 2)}× (worker CPU ${fmt(t.workerCpuUsPerEventOn, 1)} against ${
-          fmt(t.workerCpuUsPerEventOff, 1)
-        } µs/event).`
-    )
-    out.push("")
-  }
+}
+
+/** The telemetry variant: the same drain with OTLP export on, against off. */
+const drainTelemetry = (t: Json, out: Array<string>) => {
+  out.push(
+    `Telemetry on (\`ours-telemetry\`: traces, metrics and logs over OTLP/HTTP to a loopback receiver, SDK defaults), ` +
+      `1 process: ${fmt(t.eventsPerSecondOn)} events/s against ${fmt(t.eventsPerSecondOff)} off, ` +
+      `${fmt(t.throughputOnVsOff, 2)}× (worker CPU ${fmt(t.workerCpuUsPerEventOn, 1)} against ${
+        fmt(t.workerCpuUsPerEventOff, 1)
+      } µs/event).`
+  )
+  out.push("")
+}
+
+/** Throughput by process count, one bar per system. */
+const drainChart = (d: Json) => {
   const systems = ["ours", "graphile-tuned", "graphile-default"]
-  charts["drain.svg"] = barChart(
+  return barChart(
     "Drain throughput by process count (medians)",
     "events/s",
     ["1 process", "2 processes"],
@@ -82,8 +96,6 @@ export const drainSection = (r: Json, out: Array<string>, charts: Record<string,
       )
     }))
   )
-  out.push("![drain throughput](benchmarks/drain.svg)")
-  out.push("")
 }
 
 /** Wake latency from commit to the handler, with its distribution chart. */

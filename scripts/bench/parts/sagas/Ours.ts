@@ -1,0 +1,109 @@
+/**
+ * Our orchestrator in the sagas part: one replica, default settings. The placed events are parked
+ * (available_at = infinity) while it starts, and released in one statement (+ NOTIFY);
+ * throughput = N / (release → the last saga's final write), server clock.
+ */
+import { Redacted } from "effect"
+import { withCredentials } from "../../../../packages/db/src/DatabaseUrl.ts"
+import {
+  awaitHeartbeat,
+  launch,
+  ourEntry,
+  postgresCpuMs,
+  processCpuMs,
+  resetStatements,
+  round,
+  sleep,
+  statementCount,
+  waitFor
+} from "../../Harness.ts"
+import { database, type Rig } from "./Rig.ts"
+import { perSaga, type Round, sagaSteps } from "./Rounds.ts"
+
+export const makeOurs = (rig: Rig) => {
+  const { harness, server } = rig
+  const orchestratorUrl = withCredentials(rig.url, "orchestrator", Redacted.make("orchestrator-dev-password"))
+  let workerSeq = 0
+
+  const startOrchestrator = async () => {
+    const id = `saga-bench-${++workerSeq}`
+    const child = launch([ourEntry.orchestrator], {
+      DATABASE_URL: orchestratorUrl,
+      LOG_LEVEL: "Warn",
+      WORKER_ID: id,
+      ...rig.serviceUrls
+    }, id)
+    await awaitHeartbeat(harness, [id])
+    await sleep(500)
+    return child
+  }
+
+  /** The orchestrator's statements that are the outbox worker's: every one naming its two tables. */
+  const workerStatementCount = async () =>
+    Number(
+      (await harness.query(
+        `select coalesce(sum(calls), 0)::bigint as n from pg_stat_statements s
+         join pg_database d on d.oid = s.dbid join pg_roles r on r.oid = s.userid
+         where d.datname = $1 and r.rolname = 'orchestrator' and s.query ~* '(outbox|worker_heartbeats)'`,
+        [database]
+      )).rows[0].n
+    )
+
+  const measure = async (n: number): Promise<Round> => {
+    const ids = await rig.place(n)
+    await harness.query(
+      "update outbox set available_at = 'infinity' where status = 'pending' and event_type = 'OrderPlaced'"
+    )
+    const orchestrator = await startOrchestrator()
+    const cpu0 = processCpuMs(orchestrator.pid)
+    const pg0 = postgresCpuMs(server.postmaster)
+    const svc0 = rig.servicesCpu()
+    if (server.statements) await resetStatements(harness)
+    const released = (await harness.query<{ at: Date }>(
+      `with released as (
+         update outbox set available_at = now() where status = 'pending' and event_type = 'OrderPlaced' returning 1)
+       select clock_timestamp() as at, pg_notify('order_events', 'bench') from released limit 1`
+    )).rows[0]!.at
+    await waitFor("our sagas", async () => (await rig.pendingOf(ids)) === 0, 600_000, 50)
+    const cpu = processCpuMs(orchestrator.pid) - cpu0
+    const pgCpu = postgresCpuMs(server.postmaster) - pg0
+    const svcCpu = rig.servicesCpu() - svc0
+    const statements = server.statements ? await statementCount(harness, database, ["orchestrator"]) : NaN
+    const workerStatements = server.statements ? await workerStatementCount() : NaN
+    const last = (await harness.query<{ at: Date }>(
+      "select max(updated_at) as at from saga_instances where aggregate_id = any($1)",
+      [ids]
+    ))
+      .rows[0]!.at
+    const notConfirmed = await rig.notConfirmedOf(ids)
+    await orchestrator.stop()
+    const seconds = (last.getTime() - released.getTime()) / 1000
+    return {
+      ...perSaga("ours", ids.length, seconds, cpu, pgCpu, svcCpu, statements, notConfirmed),
+      sagaStatementsPerStep: round((statements - workerStatements) / ids.length / sagaSteps, 2)
+    }
+  }
+
+  /** One saga at a time: checkout's outbox row → the saga's final write, server clock. */
+  const unloaded = async (n: number) => {
+    const orchestrator = await startOrchestrator()
+    const latencies: Array<number> = []
+    try {
+      for (let i = 0; i < n; i++) {
+        const [id] = await rig.place(1)
+        await waitFor("an unloaded saga", async () => (await rig.pendingOf([id!])) === 0, 60_000, 5)
+        const row = (await harness.query<{ ms: number }>(
+          `select extract(epoch from (s.updated_at - o.created_at)) * 1000 as ms
+           from saga_instances s join outbox o on o.event_id = s.trigger_event_id where s.aggregate_id = $1`,
+          [id]
+        )).rows[0]!
+        latencies.push(Number(row.ms))
+      }
+    } finally {
+      await orchestrator.stop()
+    }
+    return latencies
+  }
+
+  return { measure, unloaded }
+}
