@@ -15,6 +15,8 @@ const OrderIdRow = Schema.Struct({ orderId: OrderId })
  */
 export class AttemptsRepo extends Effect.Service<AttemptsRepo>()("@ecommerce/edge-api/AttemptsRepo", {
   effect: Effect.gen(function*() {
+    // Longer than 80 lines only because it assembles the service's statements, each short and sharing
+    // the one `sql`; splitting it would scatter one schema's SQL over files.
     const sql = yield* SqlClient.SqlClient
 
     /** Records the attempt (a retry finds the first one) and returns its status. */

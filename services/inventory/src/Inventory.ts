@@ -42,6 +42,8 @@ const toStock = (row: StockRow) =>
 
 export class Inventory extends Effect.Service<Inventory>()("@ecommerce/inventory/Inventory", {
   effect: Effect.gen(function*() {
+    // Longer than 80 lines only because it assembles the service's methods, each short and sharing
+    // the one `repo`; splitting it would scatter one schema's rules over files.
     const repo = yield* InventoryRepo
     const idempotency = yield* Idempotency
 

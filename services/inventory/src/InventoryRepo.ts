@@ -12,6 +12,8 @@ const SkuRow = Schema.Struct({ sku: Sku })
 /** The inventory schema's SQL, one statement per function. SqlError is a defect past this point. */
 export class InventoryRepo extends Effect.Service<InventoryRepo>()("@ecommerce/inventory/InventoryRepo", {
   effect: Effect.gen(function*() {
+    // Longer than 80 lines only because it assembles the service's statements, each short and sharing
+    // the one `sql`; splitting it would scatter one schema's SQL over files.
     const sql = yield* SqlClient.SqlClient
 
     /**

@@ -33,6 +33,8 @@ const CancelResult = Schema.Union(Order, CancelledBeforeCreation)
 
 export class Orders extends Effect.Service<Orders>()("@ecommerce/orders/Orders", {
   effect: Effect.gen(function*() {
+    // Longer than 80 lines only because it assembles the service's methods, each short and sharing
+    // the one `repo`; splitting it would scatter one schema's rules over files.
     const repo = yield* OrdersRepo
     const idempotency = yield* Idempotency
 

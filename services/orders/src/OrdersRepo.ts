@@ -14,6 +14,8 @@ const toOrder = (row: typeof OrderRow.Type) => new Order(row)
 /** The orders schema's SQL, one statement per function. SqlError is a defect past this point. */
 export class OrdersRepo extends Effect.Service<OrdersRepo>()("@ecommerce/orders/OrdersRepo", {
   effect: Effect.gen(function*() {
+    // Longer than 80 lines only because it assembles the service's statements, each short and sharing
+    // the one `sql`; splitting it would scatter one schema's SQL over files.
     const sql = yield* SqlClient.SqlClient
     const columns = sql`order_id as "orderId", customer_id as "customerId", items, amount::text as amount,
       currency, status, reason`

@@ -16,6 +16,8 @@ export const toPayment = ({ cardToken: _, ...row }: PaymentRow) => new Payment(r
 /** The payments schema's SQL, one statement per function. SqlError is a defect past this point. */
 export class PaymentsRepo extends Effect.Service<PaymentsRepo>()("@ecommerce/payments/PaymentsRepo", {
   effect: Effect.gen(function*() {
+    // Longer than 80 lines only because it assembles the service's statements, each short and sharing
+    // the one `sql`; splitting it would scatter one schema's SQL over files.
     const sql = yield* SqlClient.SqlClient
     const columns = sql`authorization_id as "authorizationId", order_id as "orderId", amount::text as amount,
       currency, status, card_token as "cardToken"`

@@ -39,6 +39,7 @@ export interface CompletionResult {
 /**
  * The outbox's processing statements, one statement each. Infrastructure errors are returned
  * (not turned into defects) because the worker's loops decide how to ride out an outage.
+ * Longer than 80 lines only because it assembles those statements, each short and sharing `sql`.
  */
 export const makeOutboxRepo = (
   sql: SqlClient.SqlClient,

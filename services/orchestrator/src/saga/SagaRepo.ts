@@ -26,6 +26,8 @@ import {
  */
 export class SagaRepo extends Effect.Service<SagaRepo>()("@ecommerce/orchestrator/SagaRepo", {
   effect: Effect.gen(function*() {
+    // Longer than 80 lines only because it assembles the service's statements, each short and sharing
+    // the one `sql`; splitting it would scatter one schema's SQL over files.
     const sql = yield* SqlClient.SqlClient
     const instanceColumns = sql`id::text as id, saga_type, state, aggregate_id, current_step, context, error,
       (extract(epoch from deadline_at) * 1000)::float8 as deadline_ms,
