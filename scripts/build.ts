@@ -59,6 +59,10 @@ const main = async () => {
     format: "esm",
     target: "node20",
     sourcemap: true,
+    // The maps name each original file and line but do not embed the sources (in the repository
+    // anyway): 1.5 MB of maps for the orchestrator instead of 9 MB, which is what Node parses at
+    // start under --enable-source-maps (about 100 ms with the sources embedded, 50 without).
+    sourcesContent: false,
     minify: true,
     treeShaking: true,
     // Keeps class and function names (Effect's errors and spans print them).
