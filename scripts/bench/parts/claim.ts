@@ -2,7 +2,9 @@
  * Claim cost against history: the same drain (1 replica, defaults) with 1,000 done rows in the
  * outbox and with 1,000,000, after ANALYZE. Reports the drain rate and, from pg_stat_statements,
  * the mean time of the claim statement and of any statement that deletes from the outbox (the
- * done-row pruner), each at both sizes.
+ * done-row pruner), each at both sizes. One pass of the pruner is also timed at each size (prune.ts),
+ * before the small drain and after the large one: "pruning cost independent of history size" is
+ * the ratio of the two.
  */
 import type pg from "pg"
 import {
@@ -17,10 +19,13 @@ import {
   topStatements
 } from "../Harness.ts"
 import { type DrainContext, drainOnce } from "./drain.ts"
+import { measurePrune, pruneRatio } from "./prune.ts"
 
 export interface ClaimOptions {
   readonly doneRows: number
   readonly rows: number
+  /** Timed prune passes per case at each history size (default 20: a pass takes milliseconds). */
+  readonly pruneSamples?: number
   readonly log: (line: string) => void
 }
 
@@ -63,18 +68,45 @@ export const claim = async (server: Server, options: ClaimOptions) => {
       rates
     }
   }
+  const pruneSamples = options.pruneSamples ?? 20
+  const prunePass = async (label: string) => {
+    const result = await measurePrune(server, database, harness, pruneSamples)
+    options.log(
+      `prune ${label} (${result.doneRows} done): idle pass ${result.idle.passMs} ms, expiring pass ${result.expiring.passMs} ms`
+    )
+    return result
+  }
   try {
     await addDone(harness, 1, 1_000)
+    // Pruned at exactly 1,000 done rows, then vacuumed: the drain finds the table as it would
+    // have without the passes (their expiring rows are gone, and so are the dead tuples they left).
+    const pruneSmall = await prunePass("1k done rows")
+    await harness.query("vacuum analyze outbox")
     const small = await measure("1k done rows")
     await addDone(harness, 1_001, options.doneRows)
     const large = await measure(`${options.doneRows} done rows`)
+    // After the large drain, so that it runs on the same table as before the passes existed.
+    const pruneLarge = await prunePass(`${options.doneRows} done rows`)
     const summary = {
       drainRatio: round((large.eventsPerSecond ?? 0) / (small.eventsPerSecond ?? 1), 2),
       claimRatio: large.claimMeanMs && small.claimMeanMs ? round(large.claimMeanMs / small.claimMeanMs, 2) : null,
       claimMeanMs: { small: small.claimMeanMs, large: large.claimMeanMs },
-      pruneMeanMs: { small: small.pruneMeanMs, large: large.pruneMeanMs }
+      pruneMeanMs: { small: small.pruneMeanMs, large: large.pruneMeanMs },
+      prunePass: {
+        doneRows: { small: pruneSmall.doneRows, large: pruneLarge.doneRows },
+        idleMs: { small: pruneSmall.idle.passMs, large: pruneLarge.idle.passMs },
+        idleRatio: pruneRatio(pruneSmall.idle, pruneLarge.idle),
+        expiringMs: { small: pruneSmall.expiring.passMs, large: pruneLarge.expiring.passMs },
+        expiringRatio: pruneRatio(pruneSmall.expiring, pruneLarge.expiring)
+      }
     }
-    return { settings: { doneRows: options.doneRows, rows: options.rows }, summary, small, large }
+    return {
+      settings: { doneRows: options.doneRows, rows: options.rows, pruneSamples },
+      summary,
+      small,
+      large,
+      prune: { small: pruneSmall, large: pruneLarge }
+    }
   } finally {
     await harness.end()
   }

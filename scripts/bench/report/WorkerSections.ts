@@ -164,6 +164,45 @@ export const claimSection = (r: Json, out: Array<string>) => {
     `Drain ratio (large / small): ${fmt(c.summary.drainRatio, 2)}; claim ratio: ${fmt(c.summary.claimRatio, 2)}.`
   )
   out.push("")
+  if (c.prune) prunePassTable(c, out)
+}
+
+/** One pass of the done-row pruner at each history size (scripts/bench/parts/prune.ts). */
+const prunePassTable = (c: Json, out: Array<string>) => {
+  const p = c.summary.prunePass
+  out.push(
+    `Pruning: one pass of the done-row pruner (\`OutboxRepo.pruneDone\` repeated while a batch of 500 comes back ` +
+      `full, as \`makePruner\` runs it every minute), timed before the small drain and after the large one, ${
+        fmt(c.settings.pruneSamples)
+      } passes per case, medians. ` +
+      "Idle: every done row is inside the retention window (the usual state), nothing is deleted. Expiring: 500 rows " +
+      "just past the window were added before each pass, which deletes them. Statement mean and blocks (shared " +
+      "buffers hit or read per call) are pg_stat_statements' for the pruner's statement over the case's passes."
+  )
+  out.push("")
+  const row = (at: Json) => [
+    fmt(at.doneRows),
+    fmt(at.idle.passMs, 2),
+    fmt(at.idle.statementMeanMs, 3),
+    fmt(at.idle.blocksPerCall, 1),
+    fmt(at.expiring.passMs, 2),
+    fmt(at.expiring.statementMeanMs, 3),
+    fmt(at.expiring.blocksPerCall, 1)
+  ]
+  out.push(table([
+    "done rows",
+    "idle pass ms",
+    "statement mean ms",
+    "blocks / call",
+    "expiring pass ms",
+    "statement mean ms",
+    "blocks / call"
+  ], [row(c.prune.small), row(c.prune.large)]))
+  out.push("")
+  out.push(
+    `Prune pass ratio (large / small): idle ${fmt(p.idleRatio, 2)}, expiring ${fmt(p.expiringRatio, 2)}.`
+  )
+  out.push("")
 }
 
 /** RSS over a long drain. */
