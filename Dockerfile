@@ -1,7 +1,10 @@
 # One image for every process of the system; docker-compose.yml picks the command.
 # Stage 1 bundles each entrypoint with its dependencies into dist/ (`npm run build`, esbuild,
-# minified); the runtime stage holds dist/, the migrations and package.json (for "type": "module"):
-# no node_modules, no TypeScript, no transpiler.
+# minified) and writes the orchestrator's V8 code cache (dist/services/orchestrator/app.cjs.cache,
+# scripts/build.ts): both stages use the same Node image, so V8 accepts the cache (with another
+# Node it is ignored, and the replica compiles its bundle as it would without one). The runtime
+# stage holds dist/, the migrations and package.json (for "type": "module"): no node_modules, no
+# TypeScript, no transpiler.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
