@@ -232,8 +232,9 @@ export const startSection = (r: Json, out: Array<string>) => {
   out.push("")
   out.push(
     "`npm run build` compiles each entrypoint with esbuild into dist/ (the Dockerfile and docker-compose.yml run those files with " +
-      "plain `node`). Start = process spawn → the replica's first worker_heartbeats row; idle RSS 3 s later; medians of " +
-      `${r.start.settings.samples} interleaved samples.`
+      "plain `node`; the orchestrator's bundle runs from V8's code cache, which the build writes). Start = process spawn → the " +
+      "replica's first worker_heartbeats row (written after deploy safety and the first sweeps, just before it claims); idle RSS " +
+      `3 s later; medians of ${r.start.settings.samples} interleaved samples. Where the time goes: engineering-design.md §3.10.`
   )
   out.push("")
   out.push(table(["how", "start ms", "idle RSS MB"], [
