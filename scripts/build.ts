@@ -20,8 +20,9 @@
  * cache in `app.cjs.cache`. The build writes that cache by starting the replica once against a
  * database that cannot answer (it compiles what a start compiles up to connecting, then exits); the
  * cache starts with the bundle's SHA-256, so it is only used with the bundle it was made from, and
- * V8 rejects it by itself when the Node version or flags differ (the replica then compiles
- * everything as before). The Dockerfile builds and runs on the same Node image.
+ * V8 rejects it by itself when the Node version or its V8 flags differ (`--max-old-space-size`
+ * included; the replica then compiles everything as before). V8's own check of the source is its
+ * length only, hence the hash. The Dockerfile builds and runs on the same Node image.
  *
  * Each output (entrypoint or chunk) sits three directories below the repository root, like the
  * sources it replaces (packages/db/src/Migrations.ts finds `migrations/` at `../../../migrations`
