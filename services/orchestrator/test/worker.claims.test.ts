@@ -5,7 +5,7 @@
 import { TestDatabase } from "@ecommerce/db/testing"
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Schedule } from "effect"
 import { afterEach } from "vitest"
 import { expectNoLeakedWorkers, startWorker, WorkerTestDatabase } from "./fixtures/inProcessWorker.ts"
 import { insert, row, rowUntil, settled } from "./fixtures/outboxRows.ts"
@@ -30,6 +30,12 @@ layer(WorkerTestDatabase, { excludeTestServices: true })("worker: claims", (it) 
       yield* Effect.sleep("1200 millis")
       const before = yield* claims
       yield* sql`select pg_notify('order_events', g::text) from generate_series(1, 10000) g`
+      // Wait for the first counted claim (a loaded machine publishes late), then for stragglers.
+      yield* claims.pipe(
+        Effect.filterOrFail((calls) => calls > before),
+        Effect.retry(Schedule.spaced("200 millis")),
+        Effect.timeout("15 seconds")
+      )
       yield* Effect.sleep("2500 millis")
       const after = yield* claims
       expect(after - before).toBeGreaterThanOrEqual(1)

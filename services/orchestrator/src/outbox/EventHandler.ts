@@ -1,4 +1,4 @@
-import { Context, Data, Effect, Layer, ParseResult, Schema } from "effect"
+import { Context, Data, Effect, Either, Layer, ParseResult, Schema } from "effect"
 
 /** A claimed outbox row as a handler sees it. */
 export interface OutboxEvent<A = unknown> {
@@ -102,25 +102,31 @@ export const makeHandler = <A, I>(
   payload: Schema.Schema<A, I>,
   handle: (event: OutboxEvent<A>) => Effect.Effect<void, HandlerError | Park>
 ): EventHandler => {
-  const decode = Schema.decodeUnknown(payload, { errors: "all" })
+  // Synchronous decoding, in the same step as the handler's start: payload Schemas have no async
+  // parts, and one step per event instead of four is measurable on the drain's hot path.
+  const decode = Schema.decodeUnknownEither(payload, { errors: "all" })
   return {
     eventType,
     run: (event) =>
-      Effect.suspend(() => decode(event.payload)).pipe(
-        Effect.mapError((error) => new InvalidPayload({ message: describeDecodeError(eventType, error) })),
-        // A decoder that throws is a property of the payload (and the schema), not of the moment:
-        // retrying cannot help, so it fails like an invalid payload.
-        Effect.catchAllDefect((defect) =>
-          Effect.fail(
+      Effect.suspend((): Effect.Effect<void, HandlerError | Park | InvalidPayload> => {
+        let decoded: Either.Either<A, ParseResult.ParseError>
+        try {
+          decoded = decode(event.payload)
+        } catch (defect) {
+          // A decoder that throws is a property of the payload (and the schema), not of the moment:
+          // retrying cannot help, so it fails like an invalid payload.
+          return Effect.fail(
             new InvalidPayload({
               message: `payload does not match ${eventType}: its decoder threw ${
                 defect instanceof Error ? `${defect.name}: ${defect.message}` : "a non-Error value"
               }`
             })
           )
-        ),
-        Effect.flatMap((decoded) => handle({ ...event, payload: decoded }))
-      )
+        }
+        return Either.isLeft(decoded)
+          ? Effect.fail(new InvalidPayload({ message: describeDecodeError(eventType, decoded.left) }))
+          : handle({ ...event, payload: decoded.right })
+      })
   }
 }
 

@@ -59,15 +59,19 @@ export const makeFlusher = (options: {
           } completion(s) rejected: the lease was lost (expired and taken by another worker)`
         )
       }
+      // One counter update per (event type, result) per batch, not one per event.
+      const counts = new Map<Metric.Metric.Counter<number>, number>()
       for (const c of batch) {
         if (!written.has(c.id)) continue
-        yield* Metric.increment(Metrics.processedFor(c.eventType, resultOf(c)))
+        const counter = Metrics.processedFor(c.eventType, resultOf(c))
+        counts.set(counter, (counts.get(counter) ?? 0) + 1)
         if (c.status === "dead") {
           yield* Effect.logWarning(`event dead-lettered: ${c.error}`).pipe(
             Effect.annotateLogs({ event_id: c.eventId, event_type: c.eventType, outbox_id: c.id })
           )
         }
       }
+      for (const [counter, n] of counts) yield* Metric.incrementBy(counter, n)
       if (unblocks) options.wakeups.wake("capacity")
       yield* scheduleRetryWake(batch)
     })
