@@ -52,7 +52,9 @@ const whyUnprocessable = (row: ClaimedRow, options: RunnerOptions): string | und
  * Whatever throws, synchronously or not, ends in the returned effect's Exit (never outside it),
  * which `completionOf` turns into the row's completion.
  */
-export const makeRunner = (options: RunnerOptions) => (row: ClaimedRow): Effect.Effect<void, RunFailure> =>
+export type Runner = (row: ClaimedRow) => Effect.Effect<void, RunFailure>
+
+export const makeRunner = (options: RunnerOptions): Runner => (row: ClaimedRow): Effect.Effect<void, RunFailure> =>
   Effect.suspend((): Effect.Effect<void, RunFailure> => {
     const reason = whyUnprocessable(row, options)
     if (reason !== undefined) return Effect.fail(new Unprocessable(reason))
