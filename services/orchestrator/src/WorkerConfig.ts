@@ -9,9 +9,10 @@ export const WorkerConfig = Config.all({
     Config.withDefault(`${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`)
   ),
   concurrency: positiveInteger("WORKER_CONCURRENCY", 16),
-  // 512, not 128: claims of ~256 rows instead of ~64 keep the local queue from running dry while
-  // the next claim is in flight (drain of no-op events ~3,400 -> ~8,000/s on one replica, loaded
-  // 2-core machine, interleaved runs). Worst-case memory is (concurrency + prefetch) x MAX_PAYLOAD_BYTES.
+  // An upper bound: Pace.ts queues only what the handler slots start within ~100 ms at the recent
+  // average run time. 512 for fast handlers: claims of ~256 rows keep the local queue from running
+  // dry while the next claim is in flight (no-op drain ~3,400 -> ~8,000/s on one replica, loaded
+  // 2-core machine); sagas of ~100 ms queue a handful, so a burst is shared between replicas.
   prefetch: nonNegativeInteger("WORKER_PREFETCH", 512),
   pollIntervalMs: positiveInteger("POLL_INTERVAL_MS", 5_000),
   // Liveness, not duration: a heartbeat extends the lease every LEASE_MS / 4 and HANDLER_TIMEOUT_MS

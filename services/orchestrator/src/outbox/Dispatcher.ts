@@ -1,5 +1,6 @@
 import { Clock, Effect, FiberSet } from "effect"
 import type { ClaimedRow } from "./OutboxRepo.ts"
+import type { Pace } from "./Pace.ts"
 import type { Runner } from "./Runner.ts"
 import type { Held, RunningSet } from "./RunningSet.ts"
 import type { Wakeups } from "./Wakeups.ts"
@@ -10,16 +11,17 @@ export interface DispatcherOptions {
   readonly handlerFibers: FiberSet.FiberSet<void, unknown>
   readonly wakeups: Wakeups
   readonly concurrency: number
-  /** Held rows at or below which a finishing run wakes the fetcher (when the last claim was full). */
-  readonly lowWater: number
+  /** Run times feed it; it says when a finishing run wakes the fetcher (when the last claim was full). */
+  readonly pace: Pace
   readonly flags: { readonly mayHaveMore: boolean; readonly stopping: boolean }
 }
 
 /**
  * Starts claimed rows: `accept` takes a claim into the local queue and starts what fits in free
  * handler slots; each finishing run hands its Exit to the running set (which alone decides the
- * completion), starts the next queued row itself, and wakes the fetcher once the local queue has
- * drained to `lowWater`, so claims stay large.
+ * completion), records its run time (Pace.ts sizes the local queue from it), starts the next
+ * queued row itself, and wakes the fetcher once the local queue has drained by half, so claims
+ * stay large.
  */
 export const makeDispatcher = (options: DispatcherOptions) => {
   const { flags, running } = options
@@ -32,8 +34,11 @@ export const makeDispatcher = (options: DispatcherOptions) => {
           Effect.flatMap((exit) => running.finish(entry, exit)),
           Effect.flatMap((finished) => {
             if (!finished) return Effect.void
-            if (flags.mayHaveMore && running.size() <= options.lowWater) options.wakeups.wake("capacity")
-            return startQueued
+            return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+              options.pace.record(now - (entry.startedAt ?? now))
+              if (flags.mayHaveMore && running.size() <= options.pace.lowWater()) options.wakeups.wake("capacity")
+              return startQueued
+            })
           })
         )
       )

@@ -13,6 +13,7 @@ import { makeLeases } from "./Leases.ts"
 import { runListener } from "./Listener.ts"
 import { makePruner, makeReaper, makeRowGauge } from "./Maintenance.ts"
 import { type ClaimedRow, makeOutboxRepo, type OutboxRepo } from "./OutboxRepo.ts"
+import { makePace } from "./Pace.ts"
 import { makeRunner } from "./Runner.ts"
 import { makeRunningSet, type RunningSet } from "./RunningSet.ts"
 import { drainCheck, pollEvery } from "./Schedules.ts"
@@ -88,7 +89,7 @@ interface LoopParts {
   readonly running: RunningSet
   readonly wakeups: Wakeups
   readonly flags: { mayHaveMore: boolean; stopping: boolean }
-  readonly capacity: number
+  readonly capacity: () => number
   readonly accept: (rows: ReadonlyArray<ClaimedRow>) => Effect.Effect<void>
   readonly fork: (name: string, loop: Effect.Effect<unknown, unknown>) => Effect.Effect<unknown>
 }
@@ -146,16 +147,16 @@ export const runWorker = Effect.gen(function*() {
   const timers = yield* FiberSet.make<unknown>()
   const loops = yield* FiberSet.make<unknown>()
 
-  const capacity = config.concurrency + config.prefetch
+  const pace = makePace({ concurrency: config.concurrency, prefetch: config.prefetch })
+  const capacity = pace.capacity
   const { accept } = makeDispatcher({
     running,
     run,
     handlerFibers,
     wakeups,
     flags,
-    concurrency: config.concurrency,
-    // Refill the local queue once it has drained by half of the prefetch: claims stay large.
-    lowWater: capacity - Math.max(1, Math.floor(config.prefetch / 2))
+    pace,
+    concurrency: config.concurrency
   })
 
   const flusher = makeFlusher({ repo, completions, wakeups, timers })
