@@ -41,7 +41,8 @@ const makeRetryWake = (options: { readonly wakeups: Wakeups; readonly timers: Fi
  */
 const makeAfterWrite = (options: {
   readonly wakeups: Wakeups
-  readonly scheduleRetryWake: (batch: ReadonlyArray<Completion>) => Effect.Effect<void>
+  /** Absent at shutdown: nothing is left to wake. */
+  readonly scheduleRetryWake?: (batch: ReadonlyArray<Completion>) => Effect.Effect<void>
 }) =>
 (batch: ReadonlyArray<Completion>, results: ReadonlyArray<CompletionResult>) =>
   Effect.gen(function*() {
@@ -71,7 +72,7 @@ const makeAfterWrite = (options: {
     }
     for (const [counter, n] of counts) yield* Metric.incrementBy(counter, n)
     if (unblocks) options.wakeups.wake("capacity")
-    yield* options.scheduleRetryWake(batch)
+    if (options.scheduleRetryWake) yield* options.scheduleRetryWake(batch)
   })
 
 /**
@@ -116,7 +117,10 @@ export const makeFlusher = (options: {
     return all
   })
 
-  return { loop, remaining, afterWrite } as const
+  /** For the final write at shutdown: the same logs and counts, no timers. */
+  const afterFinalWrite = makeAfterWrite({ wakeups: options.wakeups })
+
+  return { loop, remaining, afterWrite, afterFinalWrite } as const
 }
 
 export type Flusher = ReturnType<typeof makeFlusher>

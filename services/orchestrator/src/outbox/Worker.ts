@@ -67,6 +67,8 @@ const shutdown = (parts: Parts) =>
     yield* FiberSet.clear(parts.timers)
     const remaining = yield* parts.flusher.remaining
     const written = yield* repo.complete(remaining).pipe(boundedInFinalizer("5 seconds"), Effect.option)
+    // Dead-lettered events log their line and every result is counted, as in the loop.
+    if (Option.isSome(written)) yield* parts.flusher.afterFinalWrite(remaining, written.value)
     const leases = unfinished.map((entry) => ({ id: entry.row.id, leaseToken: entry.row.lease_token }))
     const released = yield* repo.release(leases).pipe(boundedInFinalizer("5 seconds"), Effect.option)
     yield* Fiber.interrupt(parts.leasesFiber)
