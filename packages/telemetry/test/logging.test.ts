@@ -43,6 +43,26 @@ describe("the shared logger", () => {
       expect(Object.keys(parsed).slice(0, 4)).toEqual(["timestamp", "level", "service", "message"])
     }))
 
+  it.effect("a line inside an outbox.process span carries its event_id and event_type, from any depth", () =>
+    Effect.gen(function*() {
+      const lines = yield* capture(
+        "json",
+        Effect.logInfo("inside a step").pipe(
+          Effect.withSpan("saga.step.reserve"),
+          Effect.zipRight(Effect.logInfo("overridden").pipe(Effect.annotateLogs("event_type", "Annotated"))),
+          Effect.withSpan("outbox.process Ping", {
+            attributes: { "outbox.event_id": "e-42", "outbox.event_type": "Ping", "outbox.attempt": 1 }
+          }),
+          Effect.zipRight(Effect.logInfo("outside"))
+        )
+      )
+      const parsed = lines.map((line) => JSON.parse(line))
+      expect(parsed[0]).toMatchObject({ message: "inside a step", event_id: "e-42", event_type: "Ping" })
+      expect(parsed[1]).toMatchObject({ message: "overridden", event_id: "e-42", event_type: "Annotated" })
+      expect(parsed[1]).not.toHaveProperty("outbox.attempt")
+      expect(parsed[2]).not.toHaveProperty("event_id")
+    }))
+
   it.effect("Redacted values print as <redacted> in every format, wherever they are nested", () =>
     Effect.gen(function*() {
       for (const format of ["json", "logfmt", "pretty"] as const) {

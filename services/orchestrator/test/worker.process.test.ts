@@ -1,52 +1,17 @@
 /**
  * The worker as operators run it: separate OS processes against one real Postgres, killed and
- * signalled for real.
+ * signalled for real. Delivery: 4 replicas drain each row exactly once and in order per aggregate,
+ * a replica SIGKILLed mid-handler loses nothing, and SIGTERM drains then releases.
  */
-import { freePort } from "@ecommerce/db/embedded"
-import { TestDatabase, TestDatabaseLive } from "@ecommerce/db/testing"
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
-import { Effect, Layer, Schedule } from "effect"
-import { execFile } from "node:child_process"
-import { promisify } from "node:util"
-import { afterEach, inject } from "vitest"
+import { Effect } from "effect"
+import { afterEach } from "vitest"
 import { makeOutboxRepo } from "../src/outbox/OutboxRepo.ts"
-import { entries, expectNoLeakedProcesses, spawnWorker, type WorkerProcess } from "./fixtures/processes.ts"
-import { createTestCallsTable } from "./fixtures/testHandlers.ts"
-
-const exec = promisify(execFile)
+import { expectNoLeakedProcesses } from "./fixtures/processes.ts"
+import { Database, ready, scalar, until, worker } from "./fixtures/processWorker.ts"
 
 afterEach(expectNoLeakedProcesses)
-
-/** A worker process that is killed when the test's scope closes, whatever happened. */
-const worker = (env: Record<string, string>, entry?: string) =>
-  Effect.acquireRelease(
-    Effect.flatMap(TestDatabase, (db) => Effect.sync(() => spawnWorker({ DATABASE_URL: db.url, ...env }, entry))),
-    (w) => Effect.promise(() => w.stop("SIGKILL"))
-  )
-
-// Generous: several tsx processes starting at once on a loaded 2-core machine took over 30 s to print.
-const ready = (w: WorkerProcess) => Effect.promise(() => w.waitFor(/LISTEN order_events established/, 240_000))
-
-const until = <A>(
-  what: string,
-  query: Effect.Effect<A, unknown, SqlClient.SqlClient>,
-  done: (a: A) => boolean,
-  seconds = 30
-) =>
-  query.pipe(
-    Effect.filterOrFail(done),
-    Effect.retry(Schedule.spaced("50 millis")),
-    Effect.timeoutFail({ duration: `${seconds} seconds`, onTimeout: () => new Error(`timed out: ${what}`) })
-  )
-
-const scalar = <A>(statement: Effect.Effect<ReadonlyArray<{ readonly value: A }>, unknown>) =>
-  Effect.map(statement, (rows) => rows[0]!.value)
-
-/** The file's database, with the test handlers' call log. */
-const Database = Layer.effectDiscard(createTestCallsTable).pipe(
-  Layer.provideMerge(TestDatabaseLive(inject("adminUrl"), inject("templateDatabase")))
-)
 
 layer(Database, { excludeTestServices: true })("worker processes", (it) => {
   it.effect(
@@ -102,67 +67,6 @@ layer(Database, { excludeTestServices: true })("worker processes", (it) => {
       }).pipe(Effect.scoped),
     400_000
   )
-
-  it.effect("a bare `psql -c \"NOTIFY order_events\"` wakes a worker whose poll interval is a minute", () =>
-    Effect.gen(function*() {
-      const sql = yield* SqlClient.SqlClient
-      const db = yield* TestDatabase
-      const psql = yield* Effect.promise(() => exec("psql", ["--version"]).then(() => true, () => false))
-      if (!psql) {
-        return yield* Effect.fail(
-          new Error(
-            "psql is not installed: this test runs the real `psql -c \"NOTIFY order_events\"` (install postgresql-client)"
-          )
-        )
-      }
-      const w = yield* worker({ POLL_INTERVAL_MS: "60000", WORKER_ID: "psql-notify" })
-      yield* ready(w)
-      // Let the start-up wake-ups (first poll, LISTEN connected) run their claims first.
-      yield* Effect.sleep("1 second")
-      // Inserted with triggers off for this transaction: no notification is sent.
-      const id = yield* sql.withTransaction(
-        sql`set local session_replication_role = replica`.pipe(
-          Effect.zipRight(sql<{ id: string }>`
-            insert into outbox (aggregate_type, aggregate_id, event_type, payload)
-            values ('test', 'psql-1', 'Record', '{}') returning id::text as id`),
-          Effect.map((rows) => rows[0]!.id)
-        )
-      )
-      yield* Effect.sleep("1500 millis")
-      const status = sql<{ value: string }>`select status as value from outbox where id = ${id}`
-      expect(yield* scalar(status)).toBe("pending")
-      const started = Date.now()
-      yield* Effect.promise(() => exec("psql", [db.url, "-c", "NOTIFY order_events"]))
-      yield* until("row handled after NOTIFY", scalar(status), (s) => s === "done", 5)
-      expect(Date.now() - started).toBeLessThan(1_000)
-    }).pipe(Effect.scoped))
-
-  it.effect("after its LISTEN backend is terminated, the worker reconnects and NOTIFY wakes it again", () =>
-    Effect.gen(function*() {
-      const sql = yield* SqlClient.SqlClient
-      const w = yield* worker({ POLL_INTERVAL_MS: "60000", WORKER_ID: "listen-kill" })
-      yield* ready(w)
-      // In the select list, not the WHERE clause: Postgres may evaluate WHERE predicates in any
-      // order, and would then terminate backends the name filter was meant to spare.
-      const killed = yield* sql<{ terminated: boolean }>`
-        select pg_terminate_backend(pid) as terminated from pg_stat_activity
-        where application_name = 'orchestrator-listener:listen-kill'`
-      expect(killed).toEqual([{ terminated: true }])
-      yield* Effect.promise(() => w.waitFor(/LISTEN order_events re-established/, 20_000))
-      expect(w.output()).toMatch(/LISTEN order_events is down \(terminating connection due to administrator command\)/)
-      // Only a notification can explain a prompt pickup: the next poll is a minute away, and the
-      // catch-up poll after reconnecting has run by now.
-      yield* Effect.sleep("1 second")
-      const [{ id }] = yield* sql<{ id: string }>`
-        insert into outbox (aggregate_type, aggregate_id, event_type, payload)
-        values ('test', 'listen-kill-1', 'Record', '{}') returning id::text as id`
-      yield* until(
-        "row handled after reconnect",
-        scalar(sql<{ value: string }>`select status as value from outbox where id = ${id}`),
-        (s) => s === "done",
-        5
-      )
-    }).pipe(Effect.scoped))
 
   it.effect("a replica SIGKILLed mid-handler loses nothing: another finishes the row; the stale lease is fenced off", () =>
     Effect.gen(function*() {
@@ -239,48 +143,4 @@ layer(Database, { excludeTestServices: true })("worker processes", (it) => {
       // The released rows are someone else's work now, not stuck: park them for the next tests.
       yield* sql`update outbox set status = 'dead', last_error = 'test cleanup' where aggregate_id like 'grace-slow-%'`
     }).pipe(Effect.scoped))
-
-  it.effect("a bad setting fails at once with one line naming the variable", () =>
-    Effect.gen(function*() {
-      for (
-        const [name, value, message] of [
-          ["WORKER_CONCURRENCY", "abc", /WORKER_CONCURRENCY.*Expected an integer value but received \\?"abc/],
-          ["LEASE_MS", "10", /LEASE_MS.*must be an integer >= 300/],
-          ["POLL_INTERVAL_MS", "-5", /POLL_INTERVAL_MS.*must be a positive integer/],
-          ["DATABASE_PORT", "99999", /DATABASE_PORT/],
-          ["LOG_LEVEL", "loud", /LOG_LEVEL.*Expected a log level but received \\?"loud/]
-        ] as const
-      ) {
-        const w = spawnWorker({ [name]: value, DATABASE_URL: "postgres://nobody@127.0.0.1:1/none" }, entries.main)
-        const code = yield* Effect.promise(() => w.exited)
-        expect(code).toBe(1)
-        const lines = w.output().trim().split("\n")
-        expect(lines).toHaveLength(1)
-        expect(lines[0]).toMatch(/level=ERROR .*invalid configuration/)
-        expect(lines[0]).toMatch(message)
-      }
-      // Five process starts in a row (each transpiles with tsx): a bound, not a speed assertion.
-    }), 240_000)
-
-  it.effect(
-    "with Postgres down it retries for STARTUP_TIMEOUT_MS, then exits non-zero without leaking the password",
-    () =>
-      Effect.gen(function*() {
-        const port = yield* Effect.promise(() => freePort())
-        const started = Date.now()
-        const w = spawnWorker(
-          { DATABASE_URL: `postgres://ecommerce:s3cret-pw@127.0.0.1:${port}/ecommerce`, STARTUP_TIMEOUT_MS: "2000" },
-          entries.main
-        )
-        expect(yield* Effect.promise(() => w.exited)).toBe(1)
-        expect(Date.now() - started).toBeGreaterThanOrEqual(2_000)
-        expect(w.output()).toMatch(
-          new RegExp(
-            `cannot start: Postgres at 127\\.0\\.0\\.1:${port}/ecommerce is unreachable after 2000 ms \\(STARTUP_TIMEOUT_MS\\): connect ECONNREFUSED`
-          )
-        )
-        expect(w.output()).not.toContain("s3cret-pw")
-      }),
-    60_000
-  )
 })

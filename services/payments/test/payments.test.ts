@@ -1,70 +1,16 @@
-import {
-  AuthorizationId,
-  Authorize,
-  CaptureTerms,
-  CardToken,
-  Currency,
-  MinorUnits,
-  OrderId,
-  type Payment,
-  TestCards
-} from "@ecommerce/contracts"
+/**
+ * An authorization's life over HTTP: authorize, capture, refund or void (each once), the test cards,
+ * one authorization per order, and captures whose terms differ.
+ */
+import { AuthorizationId, Authorize, Currency, MinorUnits, OrderId, TestCards } from "@ecommerce/contracts"
 import { PaymentsClient } from "@ecommerce/http-kit/clients"
-import {
-  clientOf,
-  freshKey,
-  rawRequest,
-  serviceTestLayer,
-  testServer,
-  withTestToken
-} from "@ecommerce/http-kit/testing"
+import { freshKey, rawRequest, withTestToken } from "@ecommerce/http-kit/testing"
 import { HttpClientRequest } from "@effect/platform"
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
-import { ConfigProvider, Effect, Layer, Redacted, Schedule } from "effect"
+import { Effect } from "effect"
 import { randomUUID } from "node:crypto"
-import { PaymentsApiLive } from "../src/Http.ts"
-
-const TestLive = serviceTestLayer({ api: PaymentsApiLive, role: "payments", client: PaymentsClient.layer })
-
-const terms = (card: string = TestCards.approved, orderId = OrderId.make(randomUUID())) =>
-  new Authorize({
-    orderId,
-    amount: MinorUnits.make(2500),
-    currency: Currency.make("EUR"),
-    cardToken: CardToken.make(card)
-  })
-
-const authorize = (request: Authorize, headers = freshKey()) =>
-  Effect.flatMap(PaymentsClient, (client) => client.payments.authorize({ headers, payload: request }))
-/** Captures with the payment's own terms unless `terms` says otherwise. */
-const capture = (
-  payment: Pick<Payment, "authorizationId" | "orderId" | "amount" | "currency">,
-  headers = freshKey(),
-  terms: Partial<CaptureTerms> = {}
-) =>
-  Effect.flatMap(PaymentsClient, (client) =>
-    client.payments.capture({
-      path: { authorization_id: payment.authorizationId },
-      headers,
-      payload: new CaptureTerms({
-        orderId: payment.orderId,
-        amount: payment.amount,
-        currency: payment.currency,
-        ...terms
-      })
-    }))
-const voidIt = (id: AuthorizationId, headers = freshKey()) =>
-  Effect.flatMap(PaymentsClient, (client) => client.payments.void({ path: { authorization_id: id }, headers }))
-const refund = (id: AuthorizationId, headers = freshKey()) =>
-  Effect.flatMap(PaymentsClient, (client) => client.payments.refund({ path: { authorization_id: id }, headers }))
-const get = (id: AuthorizationId) =>
-  Effect.flatMap(PaymentsClient, (client) => client.payments.get({ path: { authorization_id: id } }))
-
-const capturedAt = (id: AuthorizationId) =>
-  Effect.flatMap(SqlClient.SqlClient, (sql) =>
-    sql<{ capturedAt: Date | null }>`
-      select captured_at as "capturedAt" from payments.authorizations where authorization_id = ${id}`)
+import { authorize, capture, capturedAt, get, refund, terms, TestLive, voidIt } from "./paymentsFixtures.ts"
 
 layer(TestLive, { excludeTestServices: true })("payments over HTTP", (it) => {
   it.effect("authorize, capture, refund; each repeat is a no-op", () =>
@@ -133,50 +79,6 @@ layer(TestLive, { excludeTestServices: true })("payments over HTTP", (it) => {
       expect((yield* Effect.flip(refund(id)))._tag).toBe("AuthorizationNotFound")
     }))
 
-  it.effect("same key replays; same key with another body is 422", () =>
-    Effect.gen(function*() {
-      const headers = freshKey()
-      const request = terms()
-      const first = yield* authorize(request, headers)
-      expect(yield* authorize(request, headers)).toEqual(first)
-      const reused = yield* Effect.flip(authorize(terms(), headers))
-      expect(reused._tag).toBe("IdempotencyKeyReused")
-      const sql = yield* SqlClient.SqlClient
-      const [count] = yield* sql<{ n: number }>`
-        select count(*)::int as n from payments.authorizations where order_id = ${request.orderId}`
-      expect(count!.n).toBe(1)
-    }))
-
-  it.effect("captures and voids racing under different keys: one side wins, the other is refused", () =>
-    Effect.gen(function*() {
-      for (let round = 0; round < 5; round++) {
-        const payment = yield* authorize(terms())
-        const id = payment.authorizationId
-        const outcomes = yield* Effect.all(
-          Array.from({ length: 10 }, (_, i) => Effect.either(i % 2 === 0 ? capture(payment) : voidIt(id))),
-          { concurrency: "unbounded" }
-        )
-        const final = (yield* get(id)).status
-        expect(["CAPTURED", "VOIDED"]).toContain(final)
-        const [row] = yield* Effect.flatMap(SqlClient.SqlClient, (sql) =>
-          sql<{ captured: boolean; voided: boolean }>`
-            select captured_at is not null as captured, voided_at is not null as voided
-            from payments.authorizations where authorization_id = ${id}`)
-        // Never both: a payment captured and voided would have both timestamps.
-        expect([row!.captured, row!.voided]).toEqual([final === "CAPTURED", final === "VOIDED"])
-        outcomes.forEach((outcome, i) => {
-          const action = i % 2 === 0 ? "capture" : "void"
-          const wins = (action === "capture") === (final === "CAPTURED")
-          if (wins) expect(outcome._tag === "Right" && outcome.right.status).toBe(final)
-          else {expect(outcome._tag === "Left" && outcome.left).toMatchObject({
-              _tag: "PaymentStateConflict",
-              status: final,
-              action
-            })}
-        })
-      }
-    }))
-
   it.effect("a capture whose order, amount or currency differs is AuthorizationMismatch (422) and changes nothing", () =>
     Effect.gen(function*() {
       const payment = yield* authorize(terms())
@@ -208,57 +110,5 @@ layer(TestLive, { excludeTestServices: true })("payments over HTTP", (it) => {
       expect(yield* client.payments.getByOrder({ path: { order_id: payment.orderId } })).toEqual(payment)
       const none = yield* Effect.flip(client.payments.getByOrder({ path: { order_id: OrderId.make(randomUUID()) } }))
       expect(none._tag).toBe("OrderAuthorizationNotFound")
-    }))
-
-  it.scoped(
-    "holds older than AUTHORIZATION_TTL are voided as expired; captured ones are left alone",
-    () =>
-      Effect.gen(function*() {
-        const sql = yield* SqlClient.SqlClient
-        const short = testServer({
-          api: PaymentsApiLive.pipe(
-            Layer.provide(Layer.setConfigProvider(ConfigProvider.fromJson({ AUTHORIZATION_TTL: "2 seconds" })))
-          ),
-          role: "payments"
-        })
-        const context = yield* Layer.buildWithScope(
-          clientOf(PaymentsClient.layer).pipe(Layer.provide(short)),
-          yield* Effect.scope
-        )
-        const scoped = <A, E>(effect: Effect.Effect<A, E, PaymentsClient>) => Effect.provide(effect, context)
-        const open = yield* scoped(authorize(terms()))
-        const captured = yield* scoped(authorize(terms()))
-        yield* scoped(capture(captured))
-        const statusOf = (id: AuthorizationId) =>
-          sql<{ status: string; voidReason: string | null }>`
-          select status, void_reason as "voidReason" from payments.authorizations where authorization_id = ${id}`
-        yield* statusOf(open.authorizationId).pipe(
-          Effect.filterOrFail((rows) => rows[0]?.status === "VOIDED"),
-          Effect.retry(Schedule.spaced("200 millis").pipe(Schedule.upTo("30 seconds")))
-        )
-        expect(yield* statusOf(open.authorizationId)).toEqual([{ status: "VOIDED", voidReason: "expired" }])
-        expect(yield* statusOf(captured.authorizationId)).toEqual([{ status: "CAPTURED", voidReason: null }])
-        const late = yield* Effect.flip(scoped(capture(open)))
-        expect(late).toMatchObject({ _tag: "PaymentStateConflict", status: "VOIDED" })
-      }),
-    60_000
-  )
-
-  it.effect("401 without or with a wrong token; 400 naming the field", () =>
-    Effect.gen(function*() {
-      const wrong = yield* Effect.flip(
-        authorize(terms()).pipe(Effect.provide(clientOf(PaymentsClient.layer, Redacted.make("nope"))))
-      )
-      expect(wrong._tag).toBe("Unauthorized")
-      expect((yield* rawRequest(HttpClientRequest.get(`/payments/${randomUUID()}`))).status).toBe(401)
-      const bad = yield* rawRequest(
-        HttpClientRequest.post("/payments/authorizations").pipe(
-          withTestToken,
-          HttpClientRequest.setHeader("idempotency-key", randomUUID()),
-          HttpClientRequest.bodyUnsafeJson({ ...terms(), amount: 12.5 })
-        )
-      )
-      expect(bad.status).toBe(400)
-      expect(bad.body.message).toContain("amount")
     }))
 })

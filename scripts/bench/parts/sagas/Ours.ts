@@ -4,6 +4,7 @@
  * throughput = N / (release → the last saga's final write), server clock.
  */
 import { Redacted } from "effect"
+import type pg from "pg"
 import { withCredentials } from "../../../../packages/db/src/DatabaseUrl.ts"
 import {
   awaitHeartbeat,
@@ -20,61 +21,81 @@ import {
 import { database, type Rig } from "./Rig.ts"
 import { perSaga, type Round, sagaSteps } from "./Rounds.ts"
 
+/** Starts one replica (default settings, worker id `saga-bench-<seq>`) once it beats. */
+const startOrchestrator = async (rig: Rig, seq: number) => {
+  const id = `saga-bench-${seq}`
+  const child = launch([ourEntry.orchestrator], {
+    DATABASE_URL: withCredentials(rig.url, "orchestrator", Redacted.make("orchestrator-dev-password")),
+    LOG_LEVEL: "Warn",
+    WORKER_ID: id,
+    ...rig.serviceUrls
+  }, id)
+  await awaitHeartbeat(rig.harness, [id])
+  await sleep(500)
+  return child
+}
+
+/** The orchestrator's statements that are the outbox worker's: every one naming its two tables. */
+const workerStatementCount = async (harness: pg.Client) =>
+  Number(
+    (await harness.query(
+      `select coalesce(sum(calls), 0)::bigint as n from pg_stat_statements s
+       join pg_database d on d.oid = s.dbid join pg_roles r on r.oid = s.userid
+       where d.datname = $1 and r.rolname = 'orchestrator' and s.query ~* '(outbox|worker_heartbeats)'`,
+      [database]
+    )).rows[0].n
+  )
+
+/** Releases the parked events in one statement (+ NOTIFY): when, by the server's clock. */
+const releasePlaced = async (harness: pg.Client) =>
+  (await harness.query<{ at: Date }>(
+    `with released as (
+       update outbox set available_at = now() where status = 'pending' and event_type = 'OrderPlaced' returning 1)
+     select clock_timestamp() as at, pg_notify('order_events', 'bench') from released limit 1`
+  )).rows[0]!.at
+
+/** The sagas' last final write, by the server's clock. */
+const lastSagaWrite = async (harness: pg.Client, ids: ReadonlyArray<string>) =>
+  (await harness.query<{ at: Date }>(
+    "select max(updated_at) as at from saga_instances where aggregate_id = any($1)",
+    [ids]
+  ))
+    .rows[0]!.at
+
+/** One saga placed alone: its checkout's outbox row → the saga's final write, server clock (ms). */
+const unloadedLatency = async (rig: Rig) => {
+  const [id] = await rig.place(1)
+  await waitFor("an unloaded saga", async () => (await rig.pendingOf([id!])) === 0, 60_000, 5)
+  const row = (await rig.harness.query<{ ms: number }>(
+    `select extract(epoch from (s.updated_at - o.created_at)) * 1000 as ms
+     from saga_instances s join outbox o on o.event_id = s.trigger_event_id where s.aggregate_id = $1`,
+    [id]
+  )).rows[0]!
+  return Number(row.ms)
+}
+
 export const makeOurs = (rig: Rig) => {
   const { harness, server } = rig
-  const orchestratorUrl = withCredentials(rig.url, "orchestrator", Redacted.make("orchestrator-dev-password"))
   let workerSeq = 0
-
-  const startOrchestrator = async () => {
-    const id = `saga-bench-${++workerSeq}`
-    const child = launch([ourEntry.orchestrator], {
-      DATABASE_URL: orchestratorUrl,
-      LOG_LEVEL: "Warn",
-      WORKER_ID: id,
-      ...rig.serviceUrls
-    }, id)
-    await awaitHeartbeat(harness, [id])
-    await sleep(500)
-    return child
-  }
-
-  /** The orchestrator's statements that are the outbox worker's: every one naming its two tables. */
-  const workerStatementCount = async () =>
-    Number(
-      (await harness.query(
-        `select coalesce(sum(calls), 0)::bigint as n from pg_stat_statements s
-         join pg_database d on d.oid = s.dbid join pg_roles r on r.oid = s.userid
-         where d.datname = $1 and r.rolname = 'orchestrator' and s.query ~* '(outbox|worker_heartbeats)'`,
-        [database]
-      )).rows[0].n
-    )
 
   const measure = async (n: number): Promise<Round> => {
     const ids = await rig.place(n)
     await harness.query(
       "update outbox set available_at = 'infinity' where status = 'pending' and event_type = 'OrderPlaced'"
     )
-    const orchestrator = await startOrchestrator()
+    const orchestrator = await startOrchestrator(rig, ++workerSeq)
     const cpu0 = processCpuMs(orchestrator.pid)
     const pg0 = postgresCpuMs(server.postmaster)
     const svc0 = rig.servicesCpu()
     if (server.statements) await resetStatements(harness)
-    const released = (await harness.query<{ at: Date }>(
-      `with released as (
-         update outbox set available_at = now() where status = 'pending' and event_type = 'OrderPlaced' returning 1)
-       select clock_timestamp() as at, pg_notify('order_events', 'bench') from released limit 1`
-    )).rows[0]!.at
+    const released = await releasePlaced(harness)
     await waitFor("our sagas", async () => (await rig.pendingOf(ids)) === 0, 600_000, 50)
     const cpu = processCpuMs(orchestrator.pid) - cpu0
     const pgCpu = postgresCpuMs(server.postmaster) - pg0
     const svcCpu = rig.servicesCpu() - svc0
     const statements = server.statements ? await statementCount(harness, database, ["orchestrator"]) : NaN
-    const workerStatements = server.statements ? await workerStatementCount() : NaN
-    const last = (await harness.query<{ at: Date }>(
-      "select max(updated_at) as at from saga_instances where aggregate_id = any($1)",
-      [ids]
-    ))
-      .rows[0]!.at
+    const workerStatements = server.statements ? await workerStatementCount(harness) : NaN
+    const last = await lastSagaWrite(harness, ids)
     const notConfirmed = await rig.notConfirmedOf(ids)
     await orchestrator.stop()
     const seconds = (last.getTime() - released.getTime()) / 1000
@@ -86,19 +107,10 @@ export const makeOurs = (rig: Rig) => {
 
   /** One saga at a time: checkout's outbox row → the saga's final write, server clock. */
   const unloaded = async (n: number) => {
-    const orchestrator = await startOrchestrator()
+    const orchestrator = await startOrchestrator(rig, ++workerSeq)
     const latencies: Array<number> = []
     try {
-      for (let i = 0; i < n; i++) {
-        const [id] = await rig.place(1)
-        await waitFor("an unloaded saga", async () => (await rig.pendingOf([id!])) === 0, 60_000, 5)
-        const row = (await harness.query<{ ms: number }>(
-          `select extract(epoch from (s.updated_at - o.created_at)) * 1000 as ms
-           from saga_instances s join outbox o on o.event_id = s.trigger_event_id where s.aggregate_id = $1`,
-          [id]
-        )).rows[0]!
-        latencies.push(Number(row.ms))
-      }
+      for (let i = 0; i < n; i++) latencies.push(await unloadedLatency(rig))
     } finally {
       await orchestrator.stop()
     }

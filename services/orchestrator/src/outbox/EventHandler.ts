@@ -1,4 +1,4 @@
-import { Context, Data, Effect, Layer, ParseResult, Schema } from "effect"
+import { Context, Data, Effect, Either, Layer, ParseResult, Schema } from "effect"
 
 /** A claimed outbox row as a handler sees it. */
 export interface OutboxEvent<A = unknown> {
@@ -102,25 +102,42 @@ export const makeHandler = <A, I>(
   payload: Schema.Schema<A, I>,
   handle: (event: OutboxEvent<A>) => Effect.Effect<void, HandlerError | Park>
 ): EventHandler => {
+  // A synchronous Schema's parser returns an Either, handled in the same step as the handler's
+  // start (one step per event instead of four is measurable on the drain's hot path). A Schema
+  // with an effectful part returns an Effect, which is run: the handler's type allows such Schemas.
   const decode = Schema.decodeUnknown(payload, { errors: "all" })
+  const invalid = (error: ParseResult.ParseError) =>
+    new InvalidPayload({ message: describeDecodeError(eventType, error) })
+  // A decoder that throws is a property of the payload (and the schema), not of the moment:
+  // retrying cannot help, so it fails like an invalid payload.
+  const threw = (defect: unknown) =>
+    new InvalidPayload({
+      message: `payload does not match ${eventType}: its decoder threw ${
+        defect instanceof Error ? `${defect.name}: ${defect.message}` : "a non-Error value"
+      }`
+    })
   return {
     eventType,
     run: (event) =>
-      Effect.suspend(() => decode(event.payload)).pipe(
-        Effect.mapError((error) => new InvalidPayload({ message: describeDecodeError(eventType, error) })),
-        // A decoder that throws is a property of the payload (and the schema), not of the moment:
-        // retrying cannot help, so it fails like an invalid payload.
-        Effect.catchAllDefect((defect) =>
-          Effect.fail(
-            new InvalidPayload({
-              message: `payload does not match ${eventType}: its decoder threw ${
-                defect instanceof Error ? `${defect.name}: ${defect.message}` : "a non-Error value"
-              }`
-            })
-          )
-        ),
-        Effect.flatMap((decoded) => handle({ ...event, payload: decoded }))
-      )
+      Effect.suspend((): Effect.Effect<void, HandlerError | Park | InvalidPayload> => {
+        let decoded: Effect.Effect<A, ParseResult.ParseError>
+        try {
+          decoded = decode(event.payload)
+        } catch (defect) {
+          return Effect.fail(threw(defect))
+        }
+        if (Either.isEither(decoded)) {
+          const result = decoded as Either.Either<A, ParseResult.ParseError>
+          return Either.isLeft(result)
+            ? Effect.fail(invalid(result.left))
+            : handle({ ...event, payload: result.right })
+        }
+        return decoded.pipe(
+          Effect.mapError(invalid),
+          Effect.catchAllDefect((defect) => Effect.fail(threw(defect))),
+          Effect.flatMap((value) => handle({ ...event, payload: value }))
+        )
+      })
   }
 }
 

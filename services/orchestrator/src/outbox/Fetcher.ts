@@ -11,8 +11,8 @@ export interface FetcherOptions {
   readonly repo: OutboxRepo
   readonly running: RunningSet
   readonly wakeups: Wakeups
-  /** Rows held at most: handler slots plus the local queue. */
-  readonly capacity: number
+  /** Rows held at most: handler slots plus the local queue (Pace.ts sizes it). */
+  readonly capacity: () => number
   /** Takes claimed rows into the local queue and starts what fits. */
   readonly accept: (rows: ReadonlyArray<ClaimedRow>) => Effect.Effect<void>
   /** Set when the last claim filled its batch (more rows are probably waiting). */
@@ -56,7 +56,7 @@ export const makeFetcher = (options: FetcherOptions) => {
         // Let handlers that are finishing right now free their slots first: one larger claim
         // beats several tiny ones.
         yield* Effect.yieldNow()
-        const free = options.capacity - running.size()
+        const free = options.capacity() - running.size()
         if (free <= 0) {
           // This wake-up is spent; the next finishing handler must bring the fetcher back.
           flags.mayHaveMore = true

@@ -10,23 +10,12 @@ const resultOf = (completion: Completion): Metrics.ProcessedResult =>
   completion.status === "pending" ? "retry" : completion.status
 
 /**
- * Writes queued completions, all that are waiting in one guarded statement, retrying through an
- * outage. After a write: logs each dead-lettered event (one warning line), counts results, wakes
- * the fetcher when a finished event unblocks its aggregate's next one, and arms a timer for the
- * earliest retry so it runs when due instead of at the next poll.
+ * A timer for the earliest retry or park among written completions, so it runs when due instead of
+ * at the next poll. One timer at a time: a later due time never replaces an earlier one.
  */
-export const makeFlusher = (options: {
-  readonly repo: OutboxRepo
-  readonly completions: Queue.Queue<Completion>
-  readonly wakeups: Wakeups
-  readonly timers: FiberSet.FiberSet<unknown>
-}) => {
-  const outage = makeOutageLog("completions are written again")
+const makeRetryWake = (options: { readonly wakeups: Wakeups; readonly timers: FiberSet.FiberSet<unknown> }) => {
   let retryWakeAt = Number.POSITIVE_INFINITY
-  /** The batch taken off the queue but not yet written: shutdown must not lose it. */
-  let inFlight: ReadonlyArray<Completion> = []
-
-  const scheduleRetryWake = (batch: ReadonlyArray<Completion>) =>
+  return (batch: ReadonlyArray<Completion>) =>
     Effect.gen(function*() {
       let delay = Number.POSITIVE_INFINITY
       for (const c of batch) if (c.status === "pending" || c.status === "parked") delay = Math.min(delay, c.delayMs)
@@ -43,34 +32,63 @@ export const makeFlusher = (options: {
         })))
       )
     })
+}
 
-  const afterWrite = (batch: ReadonlyArray<Completion>, results: ReadonlyArray<CompletionResult>) =>
-    Effect.gen(function*() {
-      const written = new Set<string>()
-      let unblocks = false
-      for (const r of results) {
-        written.add(r.id)
-        if (r.unblocksSuccessor) unblocks = true
-      }
-      if (results.length < batch.length) {
-        yield* Effect.logWarning(
-          `${
-            batch.length - results.length
-          } completion(s) rejected: the lease was lost (expired and taken by another worker)`
+/**
+ * What follows a write: logs each dead-lettered event (one warning line), counts results (one
+ * counter update per type and result), wakes the fetcher when a finished event unblocks its
+ * aggregate's next one, and arms the retry timer.
+ */
+const makeAfterWrite = (options: {
+  readonly wakeups: Wakeups
+  /** Absent at shutdown: nothing is left to wake. */
+  readonly scheduleRetryWake?: (batch: ReadonlyArray<Completion>) => Effect.Effect<void>
+}) =>
+(batch: ReadonlyArray<Completion>, results: ReadonlyArray<CompletionResult>) =>
+  Effect.gen(function*() {
+    const written = new Set<string>()
+    let unblocks = false
+    for (const r of results) {
+      written.add(r.id)
+      if (r.unblocksSuccessor) unblocks = true
+    }
+    if (results.length < batch.length) {
+      yield* Effect.logWarning(
+        `${
+          batch.length - results.length
+        } completion(s) rejected: the lease was lost (expired and taken by another worker)`
+      )
+    }
+    const counts = new Map<Metric.Metric.Counter<number>, number>()
+    for (const c of batch) {
+      if (!written.has(c.id)) continue
+      const counter = Metrics.processedFor(c.eventType, resultOf(c))
+      counts.set(counter, (counts.get(counter) ?? 0) + 1)
+      if (c.status === "dead") {
+        yield* Effect.logWarning(`event dead-lettered: ${c.error}`).pipe(
+          Effect.annotateLogs({ event_id: c.eventId, event_type: c.eventType, outbox_id: c.id })
         )
       }
-      for (const c of batch) {
-        if (!written.has(c.id)) continue
-        yield* Metric.increment(Metrics.processedFor(c.eventType, resultOf(c)))
-        if (c.status === "dead") {
-          yield* Effect.logWarning(`event dead-lettered: ${c.error}`).pipe(
-            Effect.annotateLogs({ event_id: c.eventId, event_type: c.eventType, outbox_id: c.id })
-          )
-        }
-      }
-      if (unblocks) options.wakeups.wake("capacity")
-      yield* scheduleRetryWake(batch)
-    })
+    }
+    for (const [counter, n] of counts) yield* Metric.incrementBy(counter, n)
+    if (unblocks) options.wakeups.wake("capacity")
+    if (options.scheduleRetryWake) yield* options.scheduleRetryWake(batch)
+  })
+
+/**
+ * Writes queued completions, all that are waiting in one guarded statement, retrying through an
+ * outage, then runs `afterWrite` on what was written.
+ */
+export const makeFlusher = (options: {
+  readonly repo: OutboxRepo
+  readonly completions: Queue.Queue<Completion>
+  readonly wakeups: Wakeups
+  readonly timers: FiberSet.FiberSet<unknown>
+}) => {
+  const outage = makeOutageLog("completions are written again")
+  const afterWrite = makeAfterWrite({ wakeups: options.wakeups, scheduleRetryWake: makeRetryWake(options) })
+  /** The batch taken off the queue but not yet written: shutdown must not lose it. */
+  let inFlight: ReadonlyArray<Completion> = []
 
   const write = (batch: ReadonlyArray<Completion>) =>
     options.repo.complete(batch).pipe(
@@ -99,7 +117,10 @@ export const makeFlusher = (options: {
     return all
   })
 
-  return { loop, remaining, afterWrite } as const
+  /** For the final write at shutdown: the same logs and counts, no timers. */
+  const afterFinalWrite = makeAfterWrite({ wakeups: options.wakeups })
+
+  return { loop, remaining, afterWrite, afterFinalWrite } as const
 }
 
 export type Flusher = ReturnType<typeof makeFlusher>

@@ -1,10 +1,11 @@
 import { DatabaseConfig } from "@ecommerce/db"
 import { SqlClient } from "@effect/sql"
-import { Clock, Duration, Effect, Fiber, FiberSet, Layer, Option, Queue } from "effect"
+import { Duration, Effect, Fiber, FiberSet, Layer, Option, Queue } from "effect"
 import { makeReplicaRegistry, type ReplicaRegistry } from "../replicas/ReplicaRegistry.ts"
 import { retryAtStartup } from "../StartupFailure.ts"
 import { WorkerConfig } from "../WorkerConfig.ts"
 import type { Completion } from "./Completion.ts"
+import { makeDispatcher } from "./Dispatcher.ts"
 import { EventHandlers } from "./EventHandler.ts"
 import { makeFetcher } from "./Fetcher.ts"
 import { type Flusher, makeFlusher } from "./Flusher.ts"
@@ -12,11 +13,12 @@ import { makeLeases } from "./Leases.ts"
 import { runListener } from "./Listener.ts"
 import { makePruner, makeReaper, makeRowGauge } from "./Maintenance.ts"
 import { type ClaimedRow, makeOutboxRepo, type OutboxRepo } from "./OutboxRepo.ts"
+import { makePace } from "./Pace.ts"
 import { makeRunner } from "./Runner.ts"
-import { type Held, makeRunningSet, type RunningSet } from "./RunningSet.ts"
+import { makeRunningSet, type RunningSet } from "./RunningSet.ts"
 import { drainCheck, pollEvery } from "./Schedules.ts"
 import { makeSupervisor } from "./Supervisor.ts"
-import { makeWakeups } from "./Wakeups.ts"
+import { makeWakeups, type Wakeups } from "./Wakeups.ts"
 
 /**
  * A time limit that works inside a finalizer. Finalizers run uninterruptibly, and a timeout works
@@ -65,6 +67,8 @@ const shutdown = (parts: Parts) =>
     yield* FiberSet.clear(parts.timers)
     const remaining = yield* parts.flusher.remaining
     const written = yield* repo.complete(remaining).pipe(boundedInFinalizer("5 seconds"), Effect.option)
+    // Dead-lettered events log their line and every result is counted, as in the loop.
+    if (Option.isSome(written)) yield* parts.flusher.afterFinalWrite(remaining, written.value)
     const leases = unfinished.map((entry) => ({ id: entry.row.id, leaseToken: entry.row.lease_token }))
     const released = yield* repo.release(leases).pipe(boundedInFinalizer("5 seconds"), Effect.option)
     yield* Fiber.interrupt(parts.leasesFiber)
@@ -79,11 +83,48 @@ const shutdown = (parts: Parts) =>
     )
   })
 
+interface LoopParts {
+  readonly config: WorkerConfig
+  readonly db: DatabaseConfig
+  readonly repo: OutboxRepo
+  readonly replicas: ReplicaRegistry
+  readonly running: RunningSet
+  readonly wakeups: Wakeups
+  readonly flags: { mayHaveMore: boolean; stopping: boolean }
+  readonly capacity: () => number
+  readonly accept: (rows: ReadonlyArray<ClaimedRow>) => Effect.Effect<void>
+  readonly fork: (name: string, loop: Effect.Effect<unknown, unknown>) => Effect.Effect<unknown>
+}
+
+/** The loops that claim and keep the table tidy, each supervised under its name. */
+const forkLoops = ({ accept, capacity, config, db, flags, fork, replicas, repo, running, wakeups }: LoopParts) =>
+  Effect.gen(function*() {
+    yield* fork("fetcher", makeFetcher({ repo, running, wakeups, flags, capacity, accept }))
+    yield* fork("reaper", makeReaper({ repo, wakeups, leaseMs: config.leaseMs, maxAttempts: config.maxAttempts }))
+    yield* fork(
+      "pruner",
+      makePruner({ repo, replicas, leaseMs: config.leaseMs, doneRetentionHours: config.doneRetentionHours })
+    )
+    yield* fork("row-gauge", makeRowGauge(repo))
+    yield* fork("poller", Effect.repeat(Effect.sync(() => wakeups.wake("poll")), pollEvery(config.pollIntervalMs)))
+    yield* fork(
+      "listener",
+      runListener({
+        db,
+        applicationName: `orchestrator-listener:${config.workerId}`.slice(0, 63),
+        probeIntervalMs: config.listenProbeMs,
+        pollIntervalMs: config.pollIntervalMs,
+        wake: () => wakeups.wake("notify")
+      })
+    )
+  })
+
 /**
  * One replica's outbox worker, composed from its parts (each a module of its own):
  * - fetcher (Fetcher.ts): on a wake-up, claims batches sized to free capacity;
  * - RunningSet.ts: the rows held, queued locally (WORKER_PREFETCH) or running, and the decision of
- *   each run's fate from its Exit; handlers (Runner.ts): one fiber per running row;
+ *   each run's fate from its Exit; handlers (Runner.ts): one fiber per running row, started by
+ *   the dispatcher (Dispatcher.ts);
  * - flusher (Flusher.ts): writes completions in batches;
  * - leases (Leases.ts): watchdog, lease extension, the replica's heartbeat row;
  * - reaper, pruner, row gauge (Maintenance.ts); poller and listener (Listener.ts): wake-ups.
@@ -108,43 +149,17 @@ export const runWorker = Effect.gen(function*() {
   const timers = yield* FiberSet.make<unknown>()
   const loops = yield* FiberSet.make<unknown>()
 
-  const capacity = config.concurrency + config.prefetch
-  /** Refill the local queue once it has drained by half of the prefetch: claims stay large. */
-  const lowWater = capacity - Math.max(1, Math.floor(config.prefetch / 2))
-
-  const startRun = (entry: Held) =>
-    FiberSet.run(
-      handlerFibers,
-      Effect.uninterruptibleMask((restore) =>
-        Effect.exit(restore(run(entry.row))).pipe(
-          Effect.flatMap((exit) => running.finish(entry, exit)),
-          Effect.flatMap((finished) => {
-            if (!finished) return Effect.void
-            if (flags.mayHaveMore && running.size() <= lowWater) wakeups.wake("capacity")
-            return startQueued
-          })
-        )
-      )
-    ).pipe(Effect.map((fiber) => {
-      entry.fiber = fiber
-    }))
-
-  /** Starts queued rows while handler slots are free. */
-  const startQueued: Effect.Effect<void> = Effect.suspend(() => {
-    if (flags.stopping || running.running() >= config.concurrency) return Effect.void
-    return Effect.flatMap(Clock.currentTimeMillis, (now) =>
-      Effect.suspend(function loop(): Effect.Effect<void> {
-        if (running.running() >= config.concurrency) return Effect.void
-        const entry = running.next(now)
-        return entry === undefined ? Effect.void : Effect.zipRight(startRun(entry), Effect.suspend(loop))
-      }))
+  const pace = makePace({ concurrency: config.concurrency, prefetch: config.prefetch })
+  const capacity = pace.capacity
+  const { accept } = makeDispatcher({
+    running,
+    run,
+    handlerFibers,
+    wakeups,
+    flags,
+    pace,
+    concurrency: config.concurrency
   })
-
-  const accept = (rows: ReadonlyArray<ClaimedRow>) =>
-    Effect.suspend(() => {
-      for (const row of rows) running.hold(row)
-      return startQueued
-    })
 
   const flusher = makeFlusher({ repo, completions, wakeups, timers })
   const fork = (name: string, loop: Effect.Effect<unknown, unknown>) =>
@@ -165,24 +180,7 @@ export const runWorker = Effect.gen(function*() {
       fetcherUp: () => supervisor.isUp("fetcher")
     })
   ))
-  yield* fork("fetcher", makeFetcher({ repo, running, wakeups, flags, capacity, accept }))
-  yield* fork("reaper", makeReaper({ repo, wakeups, leaseMs: config.leaseMs, maxAttempts: config.maxAttempts }))
-  yield* fork(
-    "pruner",
-    makePruner({ repo, replicas, leaseMs: config.leaseMs, doneRetentionHours: config.doneRetentionHours })
-  )
-  yield* fork("row-gauge", makeRowGauge(repo))
-  yield* fork("poller", Effect.repeat(Effect.sync(() => wakeups.wake("poll")), pollEvery(config.pollIntervalMs)))
-  yield* fork(
-    "listener",
-    runListener({
-      db,
-      applicationName: `orchestrator-listener:${config.workerId}`.slice(0, 63),
-      probeIntervalMs: config.listenProbeMs,
-      pollIntervalMs: config.pollIntervalMs,
-      wake: () => wakeups.wake("notify")
-    })
-  )
+  yield* forkLoops({ config, db, repo, replicas, running, wakeups, flags, capacity, accept, fork })
   yield* Effect.logInfo(
     `worker started: concurrency=${config.concurrency} lease=${config.leaseMs}ms poll=${config.pollIntervalMs}ms handlers=${
       [...handlers.keys()].join(",")

@@ -1,68 +1,13 @@
 import type { SqlClient } from "@effect/sql"
-import { Clock, type Context, Effect, Either, Metric, Option, Schema } from "effect"
+import { Clock, type Context, Effect, Metric, Option, Schema } from "effect"
 import { randomUUID } from "node:crypto"
-import { Park } from "../outbox/EventHandler.ts"
 import { sagaDuration, sagaFinished, sagaStarted } from "./Metrics.ts"
-import { runStep, type StepResult } from "./RunStep.ts"
-import {
-  type EndState,
-  type SagaDefinition,
-  type SagaErrorRecord,
-  SagaErrorRecordSchema,
-  type Step,
-  stepsOf,
-  type Unit
-} from "./Saga.ts"
+import { errorRecord, runCompensation, runForward } from "./RunPhases.ts"
+import { type EndState, type SagaDefinition, type SagaErrorRecord, SagaErrorRecordSchema, type Unit } from "./Saga.ts"
 import type { SagaConfig } from "./SagaConfig.ts"
 import type { SagaRepo } from "./SagaRepo.ts"
 import type { InstanceRow } from "./SagaRows.ts"
 import { flushDone, logKey, type SagaRun, takeDone } from "./SagaRun.ts"
-import type { StepFailure } from "./StepFailure.ts"
-
-type Failed = Extract<StepResult<unknown>, { _tag: "Failed" }>
-
-/**
- * Reverse order of completion (end time, latest first; definition order breaks ties), for every
- * step that succeeded and every step whose outcome is unknown: one that failed in a way that may
- * have applied it, or one a crash left running. End times are always the database's (`ended_at`,
- * returned by each write), never this replica's Clock: steps of earlier runs and of this one are
- * compared, and two clocks would misorder them.
- */
-export const toCompensate = <Ctx, R>(steps: ReadonlyArray<Step<Ctx, R>>, log: SagaRun<Ctx, R>["log"]) =>
-  steps
-    .map((step, index) => ({ step, index, entry: log.get(logKey(step.name, "forward")) }))
-    .filter(({ entry, step }) =>
-      step.compensation !== undefined && entry !== undefined &&
-      (entry.status === "succeeded" || entry.status === "running" || entry.outcome_unknown)
-    )
-    .sort((a, b) =>
-      (b.entry!.ended_ms ?? Number.POSITIVE_INFINITY) - (a.entry!.ended_ms ?? Number.POSITIVE_INFINITY) ||
-      b.index - a.index
-    )
-    .map(({ step }) => step)
-
-/** One unit forward: a step, or a parallel group whose members all settle before it ends. */
-const runUnit = <Ctx, R>(run: SagaRun<Ctx, R>, unit: Unit<Ctx, R>, context: Ctx) =>
-  Effect.gen(function*() {
-    if (unit._tag === "Step") return yield* runStep(run, unit, "forward", context, true)
-    // Members run side by side: none of their writes can carry an earlier unwritten success.
-    yield* flushDone(run as SagaRun<unknown, unknown>)
-    const results = yield* Effect.all(
-      unit.steps.map((member) => Effect.either(runStep(run, member, "forward", context, false))),
-      { concurrency: "unbounded" }
-    )
-    for (const result of results) {
-      if (Either.isRight(result) && result.right._tag === "Failed") return result.right
-    }
-    const errors = results.filter(Either.isLeft).map((r) => r.left)
-    const other = errors.find((e) => e._tag !== "Park")
-    if (other !== undefined) return yield* Effect.fail(other)
-    const parks = errors.filter((e): e is Park => e._tag === "Park")
-    if (parks.length > 0) {
-      return yield* new Park({ delayMs: Math.min(...parks.map((p) => p.delayMs)), reason: parks[0]!.reason })
-    }
-    return { _tag: "Succeeded", context: Option.none() } satisfies StepResult<Ctx>
-  })
 
 /** What a saga's runs share: built once per handler. */
 export interface SagaEnv<Ctx, CtxEncoded, Payload, R> {
@@ -128,6 +73,62 @@ const finished = (type: string, row: InstanceRow, state: EndState, error: SagaEr
     )
   })
 
+/** This run's state of the saga: a created saga has no log yet, and its first step is started. */
+const startRun = <Ctx, CtxEncoded, Payload, R>(
+  { repo, saga, services, settings }: SagaEnv<Ctx, CtxEncoded, Payload, R>,
+  { created, row }: OpenedSaga,
+  runToken: string
+) =>
+  Effect.gen(function*() {
+    const firstStep = firstStepOf(saga.units)
+    const run: SagaRun<Ctx, R> = {
+      sagaId: row.id,
+      sagaType: saga.type,
+      aggregateId: row.aggregate_id,
+      runToken,
+      deadlineMs: row.deadline_ms,
+      recovery: saga.recovery ?? "backward",
+      settings,
+      repo,
+      services,
+      // A saga this run created has no log yet: reading it would cost a statement for nothing.
+      log: new Map(created ? [] : (yield* repo.steps(row.id)).map((r) => [logKey(r.step, r.phase), r])),
+      encodeContext: Schema.encode(saga.context),
+      unwritten: {
+        done: Option.none(),
+        started: created && firstStep !== null ? logKey(firstStep, "forward") : undefined
+      }
+    }
+    if (created) {
+      yield* Metric.update(sagaStarted.pipe(Metric.tagged("saga.type", saga.type)), 1)
+    }
+    return run
+  })
+
+/** The end state and the saga's own `finish` in one transaction; then the outcome's metrics and log. */
+const endSaga = <Ctx, CtxEncoded, Payload, R>(
+  { repo, saga, services, sql }: SagaEnv<Ctx, CtxEncoded, Payload, R>,
+  run: SagaRun<Ctx, R>,
+  row: InstanceRow,
+  context: Ctx,
+  state: EndState,
+  error: SagaErrorRecord | undefined
+) =>
+  sql.withTransaction(
+    Effect.zipRight(
+      Effect.suspend(() =>
+        repo.finish({
+          sagaId: run.sagaId,
+          runToken: run.runToken,
+          state,
+          error,
+          done: takeDone(run as SagaRun<unknown, unknown>)
+        })
+      ),
+      saga.finish(context, error === undefined ? { state } : { state, error }).pipe(Effect.provide(services))
+    )
+  ).pipe(Effect.zipRight(finished(saga.type, row, state, error)))
+
 /**
  * Runs a taken saga from where its log stands to an end state: forward while `running`, then
  * (backward recovery) compensation in reverse order of completion; the end state and the saga's
@@ -135,95 +136,37 @@ const finished = (type: string, row: InstanceRow, state: EndState, error: SagaEr
  */
 export const resumeSaga = <Ctx, CtxEncoded, Payload, R>(
   env: SagaEnv<Ctx, CtxEncoded, Payload, R>,
-  { created, row }: OpenedSaga,
+  opened: OpenedSaga,
   runToken: string,
   initial: Ctx
 ) =>
   Effect.gen(function*() {
-    const { repo, saga, services, settings, sql } = env
-    const recovery = saga.recovery ?? "backward"
-    const sagaId = row.id
-    const run: SagaRun<Ctx, R> = {
-      sagaId,
-      sagaType: saga.type,
-      aggregateId: row.aggregate_id,
-      runToken,
-      deadlineMs: row.deadline_ms,
-      recovery,
-      settings,
-      repo,
-      services,
-      // A saga this run created has no log yet: reading it would cost a statement for nothing.
-      log: new Map(created ? [] : (yield* repo.steps(sagaId)).map((r) => [logKey(r.step, r.phase), r])),
-      encodeContext: Schema.encode(saga.context),
-      unwritten: {
-        done: Option.none(),
-        started: created && firstStepOf(saga.units) !== null ? logKey(firstStepOf(saga.units)!, "forward") : undefined
-      }
-    }
-    if (created) {
-      yield* Metric.update(sagaStarted.pipe(Metric.tagged("saga.type", saga.type)), 1)
-    }
+    const { repo, saga } = env
+    const { row } = opened
+    const run = yield* startRun(env, opened, runToken)
     let context = initial
-    const errorRecord = (step: string, state: string, failure: StepFailure): SagaErrorRecord => ({
-      message: failure.message,
-      details: {
-        saga: { id: sagaId, type: saga.type, step, state },
-        errorTag: failure.errorTag,
-        ...(failure.refusal === true ? { refused: true } : {})
-      }
-    })
-
-    const forward = Effect.gen(function*() {
-      for (const unit of saga.units) {
-        const result = yield* runUnit(run, unit, context)
-        if (result._tag === "Failed") {
-          return Option.some(result)
-        }
-        if (Option.isSome(result.context)) context = result.context.value
-      }
-      return Option.none<Failed>()
-    })
-
-    const compensate = Effect.gen(function*() {
-      const rejected: Array<SagaErrorRecord> = []
-      for (const step of toCompensate(stepsOf(saga.units), run.log)) {
-        const result = yield* runStep(run, step, "compensation", context, true)
-        if (result._tag === "Failed") {
-          const record = errorRecord(step.name, "needs_attention", result.failure)
-          rejected.push(record)
-          yield* Effect.logError(record.message).pipe(Effect.annotateLogs({ error: record }))
-        }
-      }
-      return rejected
-    })
-
-    const end = (state: EndState, error: SagaErrorRecord | undefined) =>
-      sql.withTransaction(
-        Effect.zipRight(
-          Effect.suspend(() =>
-            repo.finish({ sagaId, runToken, state, error, done: takeDone(run as SagaRun<unknown, unknown>) })
-          ),
-          saga.finish(context, error === undefined ? { state } : { state, error }).pipe(Effect.provide(services))
-        )
-      ).pipe(Effect.zipRight(finished(saga.type, row, state, error)))
+    const end = (state: EndState, error: SagaErrorRecord | undefined) => endSaga(env, run, row, context, state, error)
 
     let reason: SagaErrorRecord | undefined = undefined
     if (row.state === "compensating" && row.error !== null) {
       reason = yield* decodeError(row.error).pipe(Effect.orElseSucceed(() => undefined))
     }
     if (row.state === "running") {
-      const failed = yield* forward
+      const [failed, reached] = yield* runForward(run, saga.units, context)
+      context = reached
       if (Option.isNone(failed)) return yield* end("completed", undefined)
-      if (recovery === "forward") {
-        return yield* end("needs_attention", errorRecord(failed.value.step, "needs_attention", failed.value.failure))
+      if (run.recovery === "forward") {
+        return yield* end(
+          "needs_attention",
+          errorRecord(run, failed.value.step, "needs_attention", failed.value.failure)
+        )
       }
-      reason = errorRecord(failed.value.step, "compensating", failed.value.failure)
+      reason = errorRecord(run, failed.value.step, "compensating", failed.value.failure)
       yield* Effect.logWarning(`compensating: ${reason.message}`).pipe(Effect.annotateLogs({ error: reason }))
       yield* flushDone(run as SagaRun<unknown, unknown>)
-      yield* repo.beginCompensation({ sagaId, runToken, error: reason })
+      yield* repo.beginCompensation({ sagaId: run.sagaId, runToken, error: reason })
     }
-    const rejected = yield* compensate
+    const rejected = yield* runCompensation(run, saga.units, context)
     if (rejected.length > 0) return yield* end("needs_attention", rejected[0])
     if (reason?.details.refused === true) {
       return yield* end("needs_attention", {

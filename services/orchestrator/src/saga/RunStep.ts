@@ -1,12 +1,10 @@
-import { Cause, Clock, Duration, Effect, Exit, Metric, Option } from "effect"
-import { Park } from "../outbox/EventHandler.ts"
-import { stepRetries } from "./Metrics.ts"
+import { Clock, Effect, Exit, Option } from "effect"
 import type { Phase, Step } from "./Saga.ts"
 import type { StepRef, StepRow, StepStatus } from "./SagaRows.ts"
 import { flushDone, logKey, type SagaRun, settleDone, takeDone } from "./SagaRun.ts"
-import { compensationRetry, delayBefore, forwardRetry, persistentRetry, type RetryPolicy } from "./Schedules.ts"
-import { callOnce, labels, phaseTag, spanEvent } from "./StepCall.ts"
+import { callOnce } from "./StepCall.ts"
 import { StepFailure } from "./StepFailure.ts"
+import { awaitRetry, countRetry, exhausted, failureOf, policyOf, retryDelay } from "./StepRetry.ts"
 
 export type StepResult<Ctx> =
   | { readonly _tag: "Succeeded"; readonly context: Option.Option<Ctx> }
@@ -21,11 +19,6 @@ interface StepState {
   readonly outcomeUnknown: boolean
   readonly error: string | null
 }
-
-const policyOf = <Ctx, R>(run: SagaRun<Ctx, R>, step: Step<Ctx, R>, phase: Phase): RetryPolicy =>
-  phase === "compensation"
-    ? (step.compensationRetry ?? compensationRetry)
-    : (step.retry ?? (run.recovery === "forward" ? persistentRetry : forwardRetry))
 
 const failedFor = (step: string, failure: StepFailure): StepResult<never> => ({ _tag: "Failed", step, failure })
 
@@ -113,6 +106,14 @@ const settledBefore = (previous: StepRow | undefined, phase: Phase): Option.Opti
   return Option.none()
 }
 
+/** Attempt `attempt` starts in the log; the write carries the run's unwritten success. */
+const startAttempt = <Ctx, R>(run: SagaRun<Ctx, R>, ref: StepRef, attempt: number) =>
+  Effect.gen(function*() {
+    const anyRun = run as SagaRun<unknown, unknown>
+    const done = takeDone(anyRun)
+    settleDone(anyRun, done, yield* run.repo.startAttempt({ ...ref, attempt, done }))
+  })
+
 /**
  * One step (or compensation) to its end in this run: succeeded, failed for good, or parked (the
  * Park error) until a retry is due. Attempts and outcome are read from the step log and written
@@ -151,24 +152,9 @@ export const runStep = <Ctx, R>(
         return run.log.has(logKey(step.name, phase)) ? yield* giveUp(failure) : failedFor(step.name, failure)
       }
       if (preStarted) preStarted = false
-      else {
-        const done = takeDone(run as SagaRun<unknown, unknown>)
-        settleDone(
-          run as SagaRun<unknown, unknown>,
-          done,
-          yield* run.repo.startAttempt({ ...ref, attempt: state.attempts + 1, done })
-        )
-      }
+      else yield* startAttempt(run, ref, state.attempts + 1)
       state = { ...state, status: "running", attempts: state.attempts + 1 }
-      if (state.attempts > 1) {
-        yield* Metric.update(
-          Metric.taggedWithLabels(
-            stepRetries,
-            labels({ "saga.type": run.sagaType, "saga.step": step.name, "saga.phase": phaseTag(phase) })
-          ),
-          1
-        )
-      }
+      if (state.attempts > 1) yield* countRetry(run, step.name, phase)
       const exit = yield* callOnce(run, step, phase, call, context, state.attempts)
       if (Exit.isSuccess(exit)) {
         const produced = exit.value === undefined ? Option.none<Ctx>() : Option.some(exit.value as Ctx)
@@ -180,44 +166,13 @@ export const runStep = <Ctx, R>(
         yield* record({ ...state, status: "succeeded", error: null }, stored)
         return { _tag: "Succeeded", context: produced } satisfies StepResult<Ctx>
       }
-      const failure = yield* Option.match(Cause.failureOption(exit.cause), {
-        onNone: () => Effect.failCause(exit.cause as Cause.Cause<never>),
-        onSome: Effect.succeed
-      })
-      // An open circuit refused the call before it was made: that is not an attempt, and the wait
-      // is the circuit's, not the policy's. Counting it would spend the retry budget in seconds of
-      // fail-fast answers; the deadline bounds the wait instead.
+      const failure = yield* failureOf(exit.cause)
+      // A call an open circuit refused is not an attempt (see `retryDelay`).
       const attempts = failure.notAttempted === true ? state.attempts - 1 : state.attempts
       state = { ...state, attempts, outcomeUnknown: state.outcomeUnknown || failure.unknownOutcome }
-      const delay = failure.notAttempted === true
-        ? Option.some(Duration.millis(failure.retryAfterMs ?? 0))
-        : failure.kind === "transient"
-        ? yield* delayBefore(policy, attempts)
-        : Option.none()
-      if (Option.isNone(delay)) {
-        return yield* giveUp(
-          failure.kind === "transient"
-            ? new StepFailure({
-              ...failure,
-              kind: "permanent",
-              message: `${failure.message} (gave up after ${attempts} attempts)`
-            })
-            : failure
-        )
-      }
+      const delay = yield* retryDelay(policy, failure, attempts)
+      if (Option.isNone(delay)) return yield* giveUp(exhausted(failure, attempts))
       yield* record({ ...state, status: "waiting", error: failure.message })
-      let delayMs = Math.max(Duration.toMillis(delay.value), failure.retryAfterMs ?? 0)
-      if (mustMeetDeadline) delayMs = Math.min(delayMs, Math.max(0, run.deadlineMs - (yield* Clock.currentTimeMillis)))
-      const wait = { "saga.step": step.name, "saga.phase": phase, "retry.delay_ms": delayMs, "error": failure.message }
-      if (delayMs > run.settings.inlineRetryMaxMs) {
-        yield* spanEvent("saga.park", wait)
-        return yield* new Park({
-          delayMs: Math.ceil(delayMs),
-          reason: `saga ${run.sagaId} waits ${Math.ceil(delayMs)} ms before attempt ${attempts + 1} of ` +
-            `${step.name}/${phase}: ${failure.message}`
-        })
-      }
-      yield* spanEvent("saga.retry_wait", wait)
-      yield* Effect.sleep(Duration.millis(delayMs))
+      yield* awaitRetry(run, ref, failure, delay.value, attempts, mustMeetDeadline)
     }
   })

@@ -1,6 +1,7 @@
 import { SqlClient } from "@effect/sql"
 import type { SqlError } from "@effect/sql/SqlError"
 import { Effect, Schema } from "effect"
+import { decodeRows } from "../saga/SagaRows.ts"
 
 export const LedgerStatus = Schema.Literal("PENDING", "CONFIRMED", "CANCELLED", "NEEDS_ATTENTION")
 export type LedgerStatus = typeof LedgerStatus.Type
@@ -18,9 +19,6 @@ const LedgerRow = Schema.Struct({
 export type LedgerRow = typeof LedgerRow.Type
 
 const StrandedRow = Schema.Struct({ order_id: Schema.String, event_id: Schema.String })
-
-const decodeRows = <A, I>(schema: Schema.Schema<A, I>) => (rows: ReadonlyArray<unknown>) =>
-  Effect.orDie(Schema.decodeUnknown(Schema.Array(schema))(rows))
 
 /**
  * Every statement on `order_ledger`, the edge API's record of each checkout. The orchestrator only

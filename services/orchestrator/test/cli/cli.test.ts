@@ -45,6 +45,9 @@ layer(SystemLive({ adminUrl: inject("adminUrl"), template: inject("templateDatab
         expect((yield* cli("--help")).code).toBe(0)
       }))
 
+    // One long test on purpose (~155 lines): it is an operator's session, each command acting on
+    // what the previous ones left (a stranded order replayed, then its saga parked, retried in a
+    // race, resolved); split, each part would rebuild the whole system state before it.
     it.effect(
       "a stranded order, a parked saga and a resolved one: show, replay, retry racing, resolve, ping",
       () =>

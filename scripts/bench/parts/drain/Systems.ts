@@ -1,0 +1,47 @@
+/** The systems the drain part compares, each on its own database of one server. */
+import type { Server } from "../../Harness.ts"
+import { type GraphileSystem, type GraphileTarget, insertGraphile, setupGraphile, startGraphile } from "./Graphile.ts"
+import { insertOurs, type OursTarget, setupOurs, startOurs } from "./Ours.ts"
+
+/** `ours-telemetry`: ours exporting traces, metrics and logs over OTLP/HTTP to a loopback receiver. */
+export type System = "ours" | "ours-telemetry" | GraphileSystem
+
+export const isOurs = (system: System): system is "ours" | "ours-telemetry" =>
+  system === "ours" || system === "ours-telemetry"
+
+export interface DrainContext {
+  readonly server: Server
+  readonly ours: OursTarget
+  readonly graphile: GraphileTarget
+  /** The settings that turn ours into `ours-telemetry` (its receiver's endpoint), when that system runs. */
+  readonly telemetry?: Record<string, string>
+}
+
+export const setupDrain = async (server: Server): Promise<DrainContext> => ({
+  server,
+  ours: await setupOurs(server),
+  graphile: await setupGraphile(server)
+})
+
+export const closeDrain = async (context: DrainContext) => {
+  await context.ours.harness.end()
+  await context.graphile.harness.end()
+}
+
+/** Starts `processes` workers of a system and resolves once each is ready to be woken. */
+export const startWorkers = (
+  context: DrainContext,
+  system: System,
+  processes: number,
+  env: Record<string, string> = {}
+) =>
+  isOurs(system)
+    ? startOurs(context.server, context.ours, processes, {
+      ...(system === "ours-telemetry" ? context.telemetry : {}),
+      ...env
+    })
+    : startGraphile(context.server, context.graphile, system, processes, env)
+
+/** Inserts `rows` no-op events for a system in one statement: its commit wakes the workers. */
+export const insertRows = (context: DrainContext, system: System, rows: number) =>
+  isOurs(system) ? insertOurs(context.ours.harness, rows) : insertGraphile(context.graphile.harness, rows)
