@@ -17,8 +17,8 @@ export interface DispatcherOptions {
 }
 
 /**
- * Starts claimed rows: `accept` takes a claim into the local queue and starts what fits in free
- * handler slots; each finishing run hands its Exit to the running set (which alone decides the
+ * Starts claimed rows: `hold` takes a claim into the local queue, `start` starts what fits in
+ * free handler slots; each finishing run hands its Exit to the running set (which alone decides the
  * completion), records its run time (Pace.ts sizes the local queue from it), starts the next
  * queued row itself, and wakes the fetcher once the local queue has drained by half, so claims
  * stay large.
@@ -57,11 +57,10 @@ export const makeDispatcher = (options: DispatcherOptions) => {
       }))
   })
 
-  const accept = (rows: ReadonlyArray<ClaimedRow>) =>
-    Effect.suspend(() => {
+  const hold = (rows: ReadonlyArray<ClaimedRow>) =>
+    Effect.sync(() => {
       for (const row of rows) running.hold(row)
-      return startQueued
     })
 
-  return { accept } as const
+  return { hold, start: startQueued } as const
 }

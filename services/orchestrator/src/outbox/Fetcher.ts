@@ -13,8 +13,10 @@ export interface FetcherOptions {
   readonly wakeups: Wakeups
   /** Rows held at most: handler slots plus the local queue (Pace.ts sizes it). */
   readonly capacity: () => number
-  /** Takes claimed rows into the local queue and starts what fits. */
-  readonly accept: (rows: ReadonlyArray<ClaimedRow>) => Effect.Effect<void>
+  /** Takes claimed rows into the local queue (the running set holds them from then on). */
+  readonly hold: (rows: ReadonlyArray<ClaimedRow>) => Effect.Effect<void>
+  /** Starts queued rows while handler slots are free. */
+  readonly start: Effect.Effect<void>
   /** Set when the last claim filled its batch (more rows are probably waiting). */
   readonly flags: { mayHaveMore: boolean; stopping: boolean }
 }
@@ -41,11 +43,14 @@ export const makeFetcher = (options: FetcherOptions) => {
 
   const claim = (free: number) =>
     Effect.gen(function*() {
-      const rows = yield* options.repo.claim(free)
+      // Uninterruptible from the statement until the rows are held: a claim interrupted after
+      // Postgres committed it (shutdown) would leave its rows leased to this replica but unknown to
+      // it, so not released, running again only after the lease expired with an attempt counted.
+      const rows = yield* Effect.uninterruptible(Effect.tap(options.repo.claim(free), options.hold))
       yield* Effect.annotateCurrentSpan("outbox.batch_size", rows.length)
       const now = yield* Clock.currentTimeMillis
       yield* recordClaim(rows, now)
-      yield* options.accept(rows)
+      yield* options.start
       return rows.length
     }).pipe(Effect.withSpan("outbox.claim", { root: true, attributes: { "outbox.limit": free } }))
 

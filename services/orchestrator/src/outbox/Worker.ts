@@ -50,7 +50,9 @@ const shutdown = (parts: Parts) =>
   Effect.gen(function*() {
     const { config, repo, running } = parts
     parts.flags.stopping = true
-    yield* FiberSet.clear(parts.loops)
+    // Bounded: a claim in flight finishes before its fiber stops (Fetcher.ts), and a claim stuck on
+    // a dead connection must not hold shutdown forever (its rows' leases then expire).
+    yield* FiberSet.clear(parts.loops).pipe(boundedInFinalizer("5 seconds"), Effect.ignore)
     if (running.running() > 0) {
       yield* Effect.logInfo(
         `shutting down: waiting up to ${config.shutdownGraceMs} ms for ${running.running()} running handler(s)`
@@ -92,14 +94,15 @@ interface LoopParts {
   readonly wakeups: Wakeups
   readonly flags: { mayHaveMore: boolean; stopping: boolean }
   readonly capacity: () => number
-  readonly accept: (rows: ReadonlyArray<ClaimedRow>) => Effect.Effect<void>
+  readonly hold: (rows: ReadonlyArray<ClaimedRow>) => Effect.Effect<void>
+  readonly start: Effect.Effect<void>
   readonly fork: (name: string, loop: Effect.Effect<unknown, unknown>) => Effect.Effect<unknown>
 }
 
 /** The loops that claim and keep the table tidy, each supervised under its name. */
-const forkLoops = ({ accept, capacity, config, db, flags, fork, replicas, repo, running, wakeups }: LoopParts) =>
+const forkLoops = ({ capacity, config, db, flags, fork, replicas, repo, running, start, wakeups, hold }: LoopParts) =>
   Effect.gen(function*() {
-    yield* fork("fetcher", makeFetcher({ repo, running, wakeups, flags, capacity, accept }))
+    yield* fork("fetcher", makeFetcher({ repo, running, wakeups, flags, capacity, hold, start }))
     yield* fork("reaper", makeReaper({ repo, wakeups, leaseMs: config.leaseMs, maxAttempts: config.maxAttempts }))
     yield* fork(
       "pruner",
@@ -151,7 +154,7 @@ export const runWorker = Effect.gen(function*() {
 
   const pace = makePace({ concurrency: config.concurrency, prefetch: config.prefetch })
   const capacity = pace.capacity
-  const { accept } = makeDispatcher({
+  const { hold, start } = makeDispatcher({
     running,
     run,
     handlerFibers,
@@ -180,7 +183,7 @@ export const runWorker = Effect.gen(function*() {
       fetcherUp: () => supervisor.isUp("fetcher")
     })
   ))
-  yield* forkLoops({ config, db, repo, replicas, running, wakeups, flags, capacity, accept, fork })
+  yield* forkLoops({ config, db, repo, replicas, running, wakeups, flags, capacity, hold, start, fork })
   yield* Effect.logInfo(
     `worker started: concurrency=${config.concurrency} lease=${config.leaseMs}ms poll=${config.pollIntervalMs}ms handlers=${
       [...handlers.keys()].join(",")

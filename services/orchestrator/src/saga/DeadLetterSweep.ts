@@ -50,5 +50,6 @@ export const startDeadLetterSweep = <R>(sagas: ReadonlyArray<AnySaga<R>>) =>
       Effect.catchAllCause((cause) => Effect.logWarning("dead-letter sweep failed; the next one retries", cause))
     )
     yield* pass
-    yield* Effect.forkScoped(Effect.repeat(pass, sweepSchedule(settings.deadLetterSweepMs)))
+    // `schedule` waits before each pass (`repeat` would run a second pass at once).
+    yield* Effect.forkScoped(Effect.schedule(pass, sweepSchedule(settings.deadLetterSweepMs)))
   }).pipe(Effect.annotateLogs({ saga_sweep: "dead_letters" }))

@@ -21,7 +21,8 @@ const startStrandedOrdersSweep = Effect.gen(function*() {
     Effect.catchAllCause((cause) => Effect.logWarning("stranded-order sweep failed; the next one retries", cause))
   )
   yield* pass
-  yield* Effect.forkScoped(Effect.repeat(pass, sweepSchedule(settings.deadLetterSweepMs)))
+  // `schedule` waits before each pass (`repeat` would run a second pass at once).
+  yield* Effect.forkScoped(Effect.schedule(pass, sweepSchedule(settings.deadLetterSweepMs)))
 }).pipe(Effect.annotateLogs({ saga_sweep: "stranded_orders" }))
 
 const BeforeTheWorker = Layer.scopedDiscard(
