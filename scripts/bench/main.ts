@@ -2,7 +2,7 @@
  * `npm run bench [-- [--quick] [part ...]]`: ours against graphile-worker and DBOS Transact on one
  * Postgres server (embedded unless DATABASE_URL is set), interleaved rounds, medians and ratios in
  * one run. Parts: drain, wake, recovery, claim, rss, start, sagas (all by default). `--quick` makes
- * fewer rounds and rows (a full quick run takes about 10 minutes on 2 cores).
+ * fewer rounds and rows (a full quick run takes about 4 minutes on 2 cores).
  * Writes bench/results/<timestamp>.json and regenerates docs/benchmarks.md (+ its SVG charts).
  * `npm run bench:drain` is `npm run bench -- drain` (BENCH_ROWS and BENCH_RUNS override its rows and rounds;
  * BENCH_SAGA_ORDERS the orders per saga round; BENCH_LABEL labels the run on the page).
