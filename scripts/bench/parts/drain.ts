@@ -37,6 +37,7 @@ export const drain = async (server: Server, options: DrainOptions) => {
   const plan: Array<[System, number, number]> = [
     ["ours", 1, options.rows],
     ["ours-telemetry", 1, options.rows],
+    ["ours-sampled", 1, options.rows],
     ["graphile-tuned", 1, options.rows],
     ["ours", 2, options.rows],
     ["graphile-tuned", 2, options.rows],

@@ -1,7 +1,7 @@
 /** The drain runs' medians per system and process count, ours against the peers, and telemetry's cost. */
 import { median, round } from "../../Harness.ts"
 import type { DrainRun } from "./Measure.ts"
-import type { System } from "./Systems.ts"
+import { sampledSettings, type System } from "./Systems.ts"
 
 export const summarize = (runs: ReadonlyArray<DrainRun>) => {
   const groups = new Map<string, Array<DrainRun>>()
@@ -51,5 +51,15 @@ export const summarize = (runs: ReadonlyArray<DrainRun>) => {
     workerCpuUsPerEventOff: without?.workerCpuUsPerEvent ?? null,
     workerCpuUsPerEventOn: withTelemetry.workerCpuUsPerEvent
   }
-  return { medians, ratios, telemetry }
+  const sampled = find("ours-sampled", 1)
+  const telemetrySampled = sampled === undefined ? null : {
+    processes: 1,
+    settings: sampledSettings,
+    eventsPerSecondOff: without?.eventsPerSecond ?? null,
+    eventsPerSecondOn: sampled.eventsPerSecond,
+    throughputOnVsOff: ratio(sampled.eventsPerSecond, without?.eventsPerSecond),
+    workerCpuUsPerEventOff: without?.workerCpuUsPerEvent ?? null,
+    workerCpuUsPerEventOn: sampled.workerCpuUsPerEvent
+  }
+  return { medians, ratios, telemetry, telemetrySampled }
 }

@@ -3,11 +3,20 @@ import type { Server } from "../../Harness.ts"
 import { type GraphileSystem, type GraphileTarget, insertGraphile, setupGraphile, startGraphile } from "./Graphile.ts"
 import { insertOurs, type OursTarget, setupOurs, startOurs } from "./Ours.ts"
 
-/** `ours-telemetry`: ours exporting traces, metrics and logs over OTLP/HTTP to a loopback receiver. */
-export type System = "ours" | "ours-telemetry" | GraphileSystem
+/**
+ * `ours-telemetry`: ours exporting traces, metrics and logs over OTLP/HTTP to a loopback receiver;
+ * `ours-sampled`: the same with the standard sampler keeping a tenth of new traces.
+ */
+export type System = "ours" | "ours-telemetry" | "ours-sampled" | GraphileSystem
 
-export const isOurs = (system: System): system is "ours" | "ours-telemetry" =>
-  system === "ours" || system === "ours-telemetry"
+export const isOurs = (system: System): system is "ours" | "ours-telemetry" | "ours-sampled" =>
+  system === "ours" || system === "ours-telemetry" || system === "ours-sampled"
+
+/** The sampler of `ours-sampled`, read by the OpenTelemetry SDK itself. */
+export const sampledSettings = {
+  OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
+  OTEL_TRACES_SAMPLER_ARG: "0.1"
+}
 
 export interface DrainContext {
   readonly server: Server
@@ -37,7 +46,8 @@ export const startWorkers = (
 ) =>
   isOurs(system)
     ? startOurs(context.server, context.ours, processes, {
-      ...(system === "ours-telemetry" ? context.telemetry : {}),
+      ...(system === "ours-telemetry" || system === "ours-sampled" ? context.telemetry : {}),
+      ...(system === "ours-sampled" ? sampledSettings : {}),
       ...env
     })
     : startGraphile(context.server, context.graphile, system, processes, env)
