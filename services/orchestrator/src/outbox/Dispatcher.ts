@@ -29,8 +29,11 @@ export const makeDispatcher = (options: DispatcherOptions) => {
   const startRun = (entry: Held) =>
     FiberSet.run(
       options.handlerFibers,
-      Effect.uninterruptibleMask((restore) =>
-        Effect.exit(restore(options.run(entry.row))).pipe(
+      // The handler runs interruptibly whatever the forking fiber's state: a finishing run starts
+      // the next queued row from its uninterruptible part, and a fork inherits that (the watchdog,
+      // lease loss and shutdown could not interrupt such a handler).
+      Effect.uninterruptible(
+        Effect.exit(Effect.interruptible(options.run(entry.row))).pipe(
           Effect.flatMap((exit) => running.finish(entry, exit)),
           Effect.flatMap((finished) => {
             if (!finished) return Effect.void
