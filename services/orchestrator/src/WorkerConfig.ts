@@ -12,7 +12,7 @@ export const WorkerConfig = Config.all({
   // An upper bound: Pace.ts queues only what the handler slots start within ~100 ms at the recent
   // average run time. 512 for fast handlers: claims of ~256 rows keep the local queue from running
   // dry while the next claim is in flight (no-op drain ~3,400 -> ~8,000/s on one replica, loaded
-  // 2-core machine); sagas of ~100 ms queue a handful, so a burst is shared between replicas.
+  // 2-core machine); runs of ~100 ms queue 16 (slower ones fewer), so a burst is shared between replicas.
   prefetch: nonNegativeInteger("WORKER_PREFETCH", 512),
   pollIntervalMs: positiveInteger("POLL_INTERVAL_MS", 5_000),
   // Liveness, not duration: a heartbeat extends the lease every LEASE_MS / 4 and HANDLER_TIMEOUT_MS

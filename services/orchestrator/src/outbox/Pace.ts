@@ -4,7 +4,7 @@
  * this replica while other replicas may sit idle: a burst of slow events would go to whichever
  * replica claims first. So the queue is sized to what the handler slots start within
  * `horizonMs` at the recent average run time, capped by WORKER_PREFETCH: no-op events get the
- * whole WORKER_PREFETCH, sagas of ~100 ms a handful.
+ * whole WORKER_PREFETCH, runs of ~100 ms 16 at the default concurrency, slower ones fewer.
  */
 export const prefetchHorizonMs = 100
 
