@@ -6,17 +6,11 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { root } from "./Harness.ts"
+import { drainSection } from "./report/DrainSection.ts"
 import { type Json, table } from "./report/Format.ts"
 import { sagasSection } from "./report/SagaSection.ts"
 import { targets } from "./report/Targets.ts"
-import {
-  claimSection,
-  drainSection,
-  recoverySection,
-  rssSection,
-  startSection,
-  wakeSection
-} from "./report/WorkerSections.ts"
+import { claimSection, recoverySection, rssSection, startSection, wakeSection } from "./report/WorkerSections.ts"
 
 export const renderReport = (doc: Json, file: string): { markdown: string; charts: Record<string, string> } => {
   const r = doc.results

@@ -19,7 +19,10 @@ const pruneTarget = (p: Json): [string, string, string] => {
   ]
 }
 
-/** The issue-11 targets, one row each: what was aimed at, what was measured, met or missed. */
+/**
+ * The issue-11 targets, one row each: what was aimed at, what was measured, met or missed. Just
+ * over 80 lines only because it is a flat list of such rows, one short block per target.
+ */
 export const targets = (r: Json): Array<[string, string, string]> => {
   const rows: Array<[string, string, string]> = []
   const d = r.drain
