@@ -40,7 +40,7 @@ export const makeDispatcher = (options: DispatcherOptions) => {
             return Effect.flatMap(Clock.currentTimeMillis, (now) => {
               options.pace.record(now - (entry.startedAt ?? now))
               if (flags.mayHaveMore && running.size() <= options.pace.lowWater()) options.wakeups.wake("capacity")
-              return startQueued
+              return startQueuedAt(now)
             })
           })
         )
@@ -49,16 +49,19 @@ export const makeDispatcher = (options: DispatcherOptions) => {
       entry.fiber = fiber
     }))
 
-  /** Starts queued rows while handler slots are free. */
-  const startQueued: Effect.Effect<void> = Effect.suspend(() => {
-    if (flags.stopping || running.running() >= options.concurrency) return Effect.void
-    return Effect.flatMap(Clock.currentTimeMillis, (now) =>
-      Effect.suspend(function loop(): Effect.Effect<void> {
-        if (running.running() >= options.concurrency) return Effect.void
-        const entry = running.next(now)
-        return entry === undefined ? Effect.void : Effect.zipRight(startRun(entry), Effect.suspend(loop))
-      }))
-  })
+  /** Starts queued rows while handler slots are free, stamping them as started at `now`. */
+  const startQueuedAt = (now: number): Effect.Effect<void> =>
+    Effect.suspend(function loop(): Effect.Effect<void> {
+      if (flags.stopping || running.running() >= options.concurrency) return Effect.void
+      const entry = running.next(now)
+      return entry === undefined ? Effect.void : Effect.zipRight(startRun(entry), Effect.suspend(loop))
+    })
+
+  const startQueued: Effect.Effect<void> = Effect.suspend(() =>
+    flags.stopping || running.running() >= options.concurrency
+      ? Effect.void
+      : Effect.flatMap(Clock.currentTimeMillis, startQueuedAt)
+  )
 
   const hold = (rows: ReadonlyArray<ClaimedRow>) =>
     Effect.sync(() => {

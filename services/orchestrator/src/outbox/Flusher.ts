@@ -120,7 +120,7 @@ export const makeFlusher = (options: {
   /** For the final write at shutdown: the same logs and counts, no timers. */
   const afterFinalWrite = makeAfterWrite({ wakeups: options.wakeups })
 
-  return { loop, remaining, afterWrite, afterFinalWrite } as const
+  return { loop, remaining, afterFinalWrite } as const
 }
 
 export type Flusher = ReturnType<typeof makeFlusher>

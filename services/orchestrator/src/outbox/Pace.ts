@@ -28,7 +28,10 @@ export const makePace = (options: { readonly concurrency: number; readonly prefe
     /** Rows to hold at most: handler slots plus the local queue. */
     capacity: () => options.concurrency + prefetch(),
     /** Held rows at or below which a finishing run wakes the fetcher: the queue drained by half. */
-    lowWater: () => options.concurrency + prefetch() - Math.max(1, Math.floor(prefetch() / 2)),
+    lowWater: () => {
+      const queued = prefetch()
+      return options.concurrency + queued - Math.max(1, Math.floor(queued / 2))
+    },
     averageMs: () => averageMs
   } as const
 }

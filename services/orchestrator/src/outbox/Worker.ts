@@ -153,7 +153,6 @@ export const runWorker = Effect.gen(function*() {
   const loops = yield* FiberSet.make<unknown>()
 
   const pace = makePace({ concurrency: config.concurrency, prefetch: config.prefetch })
-  const capacity = pace.capacity
   const { hold, start } = makeDispatcher({
     running,
     run,
@@ -183,7 +182,7 @@ export const runWorker = Effect.gen(function*() {
       fetcherUp: () => supervisor.isUp("fetcher")
     })
   ))
-  yield* forkLoops({ config, db, repo, replicas, running, wakeups, flags, capacity, hold, start, fork })
+  yield* forkLoops({ config, db, repo, replicas, running, wakeups, flags, capacity: pace.capacity, hold, start, fork })
   yield* Effect.logInfo(
     `worker started: concurrency=${config.concurrency} lease=${config.leaseMs}ms poll=${config.pollIntervalMs}ms handlers=${
       [...handlers.keys()].join(",")
