@@ -63,6 +63,16 @@ export const makeOutboxRepo = (
   /**
    * Writes the outcome of many runs in one statement. Each row is guarded by its lease token:
    * a worker that lost its lease (expired and re-claimed elsewhere) updates nothing.
+   *
+   * These writes (and extendLeases, release) find their rows by primary key whatever the
+   * statistics say (test/outbox.completionPlan.test.ts). So they name no predicate that a partial
+   * index answers: with statistics taken when nothing was processing, `o.status = 'processing'`
+   * made Postgres walk outbox_leases for every row written. The lease token is enough: the table's
+   * check constraint (migrations/0001) makes a row hold one exactly while it is processing. The
+   * successor probe names both open statuses, which only outbox_aggregate_open (aggregate_id, id)
+   * answers: with `later.status = 'pending'` it walked outbox_claimable from the row to the end of
+   * the backlog. A later event of the same aggregate cannot be processing while this one is (a
+   * claim takes only an aggregate's head), so the answer is the same.
    */
   const complete = (
     batch: ReadonlyArray<Pick<Completion, "id" | "leaseToken" | "status" | "delayMs" | "error">>
@@ -89,12 +99,12 @@ export const makeOutboxRepo = (
         ${batch.map((c) => c.error)}::text[]
       ) as t(id, lease_token, status, delay_ms, error)
       where o.id = t.id
-        and o.status = 'processing'
         and o.lease_token = t.lease_token
       returning o.id::text as id,
         t.status in ('done', 'dead') and exists (
           select 1 from outbox later
-          where later.aggregate_id = o.aggregate_id and later.id > o.id and later.status = 'pending'
+          where later.aggregate_id = o.aggregate_id and later.id > o.id
+            and later.status in ('pending', 'processing')
         ) as unblocks_successor`.pipe(
         Effect.map((rows) => rows.map((row) => ({ id: row.id, unblocksSuccessor: row.unblocks_successor })))
       )
@@ -109,7 +119,7 @@ export const makeOutboxRepo = (
       update outbox o
       set locked_until = now() + ${options.leaseMs} * interval '1 millisecond'
       from unnest(${held.map((h) => h.id)}::bigint[], ${held.map((h) => h.leaseToken)}::uuid[]) as t(id, lease_token)
-      where o.id = t.id and o.status = 'processing' and o.lease_token = t.lease_token
+      where o.id = t.id and o.lease_token = t.lease_token
       returning o.id::text as id`.pipe(Effect.map((rows) => new Set(rows.map((row) => row.id))))
 
   /**
@@ -130,7 +140,7 @@ export const makeOutboxRepo = (
           locked_until = null,
           lease_token = null
       from unnest(${held.map((h) => h.id)}::bigint[], ${held.map((h) => h.leaseToken)}::uuid[]) as t(id, lease_token)
-      where o.id = t.id and o.status = 'processing' and o.lease_token = t.lease_token
+      where o.id = t.id and o.lease_token = t.lease_token
       returning o.id`.pipe(Effect.map((rows) => rows.length))
 
   /**
