@@ -4,7 +4,7 @@
  * logs and counts as the loop's writes.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Fiber, FiberSet, HashMap, Logger, Metric, Queue } from "effect"
+import { Effect, FiberSet, HashMap, Logger, Metric, Queue } from "effect"
 import type { Completion } from "../src/outbox/Completion.ts"
 import { makeFlusher } from "../src/outbox/Flusher.ts"
 import * as Metrics from "../src/outbox/Metrics.ts"
@@ -60,37 +60,5 @@ describe("the flusher", () => {
         annotations: { event_id: "event-2", event_type: "FlusherTest", outbox_id: "2" }
       }])
       expect(lines.filter((l) => l.message.includes("rejected: the lease was lost"))).toHaveLength(1)
-    }))
-
-  it.scoped("a write interrupted once its statement is sent finishes, and shutdown does not write it again", () =>
-    Effect.gen(function*() {
-      const sent = yield* Deferred.make<void>()
-      const answer = yield* Deferred.make<void>()
-      const writes: Array<ReadonlyArray<string>> = []
-      // The statement is sent (and commits) before its answer arrives.
-      const repo = {
-        complete: (batch: ReadonlyArray<Completion>) =>
-          Effect.gen(function*() {
-            writes.push(batch.map((c) => c.id))
-            yield* Deferred.succeed(sent, undefined)
-            yield* Deferred.await(answer)
-            return batch.map((c) => ({ id: c.id, unblocksSuccessor: false }))
-          })
-      } as unknown as OutboxRepo
-      const completions = yield* Queue.unbounded<Completion>()
-      const flusher = makeFlusher({ repo, completions, wakeups: yield* makeWakeups, timers: yield* FiberSet.make() })
-      const done = Metrics.processedFor("FlusherTest", "done")
-      const before = (yield* Metric.value(done)).count
-      yield* Queue.offer(completions, completion("7", "done", null))
-      const loop = yield* Effect.fork(flusher.loop)
-      yield* Deferred.await(sent)
-      // Shutdown interrupts the loop while the statement is out; its answer arrives afterwards.
-      const stopping = yield* Effect.fork(Fiber.interrupt(loop))
-      yield* Effect.yieldNow()
-      yield* Deferred.succeed(answer, undefined)
-      yield* Fiber.join(stopping)
-      expect(yield* flusher.remaining).toEqual([])
-      expect(writes).toEqual([["7"]])
-      expect((yield* Metric.value(done)).count - before).toBe(1)
     }))
 })

@@ -24,11 +24,9 @@ const makeRetryWake = (options: { readonly wakeups: Wakeups; readonly timers: Fi
       const at = now + delay
       if (at >= retryWakeAt) return
       retryWakeAt = at
-      // Interruptible even though it is forked from the write's uninterruptible part (a fork
-      // inherits that): shutdown clears the timers.
       yield* FiberSet.run(
         options.timers,
-        Effect.interruptible(Effect.sleep(Duration.millis(delay))).pipe(Effect.zipRight(Effect.sync(() => {
+        Effect.sleep(Duration.millis(delay)).pipe(Effect.zipRight(Effect.sync(() => {
           if (retryWakeAt === at) retryWakeAt = Number.POSITIVE_INFINITY
           options.wakeups.wake("retry_timer")
         })))
@@ -92,27 +90,14 @@ export const makeFlusher = (options: {
   /** The batch taken off the queue but not yet written: shutdown must not lose it. */
   let inFlight: ReadonlyArray<Completion> = []
 
-  /**
-   * One attempt, uninterruptible from sending the statement to clearing `inFlight` and counting:
-   * interrupted in between (shutdown), a committed batch would stay in flight and be written again
-   * at shutdown, where the guard rejects it (a false "lease lost" warning, and its counts lost).
-   * Only the waits between attempts can be interrupted.
-   */
-  const attempt = (batch: ReadonlyArray<Completion>) =>
-    Effect.uninterruptible(
-      Effect.flatMap(options.repo.complete(batch), (results) => {
-        inFlight = []
-        return afterWrite(batch, results)
-      })
-    )
-
   const write = (batch: ReadonlyArray<Completion>) =>
-    attempt(batch).pipe(
+    options.repo.complete(batch).pipe(
       Effect.tapError((error) =>
         outage.failed(`writing ${batch.length} completion(s) failed (${errorSummary(error)}); retrying`)
       ),
       Effect.retry(completionWriteRetry),
-      Effect.tap(() => outage.succeeded)
+      Effect.tap(() => outage.succeeded),
+      Effect.flatMap((results) => afterWrite(batch, results))
     )
 
   const loop = Effect.forever(
@@ -121,6 +106,7 @@ export const makeFlusher = (options: {
         inFlight = Chunk.toReadonlyArray(yield* Queue.takeBetween(options.completions, 1, 5_000))
       }
       yield* write(inFlight)
+      inFlight = []
     })
   )
 
