@@ -65,10 +65,13 @@ export const makeOutboxRepo = (
    * a worker that lost its lease (expired and re-claimed elsewhere) updates nothing.
    *
    * These writes (and extendLeases, release) find their rows by primary key whatever the
-   * statistics say (test/outbox.completionPlan.test.ts). So they name no predicate that a partial
-   * index answers: with statistics taken when nothing was processing, `o.status = 'processing'`
-   * made Postgres walk outbox_leases for every row written. The lease token is enough: the table's
-   * check constraint (migrations/0001) makes a row hold one exactly while it is processing. The
+   * statistics say (test/outbox.completionPlan.test.ts): `o.id = any(ids)` is an index condition
+   * on the key, so the plan cannot become a join that reads the table (it did, once per batch,
+   * after an analyze of an empty table). They name no predicate that a partial index answers:
+   * with statistics taken when nothing was processing, `o.status = 'processing'` made Postgres walk
+   * outbox_leases for every row written. The lease token is enough: every statement that changes a
+   * row's status sets or clears the token with it, and the check constraint (migrations/0001)
+   * refuses a processing row without one. The
    * successor probe names both open statuses, which only outbox_aggregate_open (aggregate_id, id)
    * answers: with `later.status = 'pending'` it walked outbox_claimable from the row to the end of
    * the backlog. A later event of the same aggregate cannot be processing while this one is (a
@@ -98,7 +101,8 @@ export const makeOutboxRepo = (
         ${batch.map((c) => c.delayMs)}::bigint[],
         ${batch.map((c) => c.error)}::text[]
       ) as t(id, lease_token, status, delay_ms, error)
-      where o.id = t.id
+      where o.id = any(${batch.map((c) => c.id)}::bigint[])
+        and o.id = t.id
         and o.lease_token = t.lease_token
       returning o.id::text as id,
         t.status in ('done', 'dead') and exists (
@@ -119,7 +123,7 @@ export const makeOutboxRepo = (
       update outbox o
       set locked_until = now() + ${options.leaseMs} * interval '1 millisecond'
       from unnest(${held.map((h) => h.id)}::bigint[], ${held.map((h) => h.leaseToken)}::uuid[]) as t(id, lease_token)
-      where o.id = t.id and o.lease_token = t.lease_token
+      where o.id = any(${held.map((h) => h.id)}::bigint[]) and o.id = t.id and o.lease_token = t.lease_token
       returning o.id::text as id`.pipe(Effect.map((rows) => new Set(rows.map((row) => row.id))))
 
   /**
@@ -140,7 +144,7 @@ export const makeOutboxRepo = (
           locked_until = null,
           lease_token = null
       from unnest(${held.map((h) => h.id)}::bigint[], ${held.map((h) => h.leaseToken)}::uuid[]) as t(id, lease_token)
-      where o.id = t.id and o.lease_token = t.lease_token
+      where o.id = any(${held.map((h) => h.id)}::bigint[]) and o.id = t.id and o.lease_token = t.lease_token
       returning o.id`.pipe(Effect.map((rows) => rows.length))
 
   /**
@@ -178,13 +182,13 @@ export const makeOutboxRepo = (
   const pruneDone = (retentionHours: number, limit: number): Effect.Effect<number, SqlError> =>
     sql`
       delete from outbox
-      where id in (
+      where id = any(array(
         select id from outbox
         where status = 'done' and processed_at < now() - ${retentionHours} * interval '1 hour'
         order by processed_at
         limit ${limit}
         for update skip locked
-      )
+      ))
       returning id`.pipe(Effect.map((rows) => rows.length))
 
   /**
