@@ -7,8 +7,8 @@
 import { TestDatabase } from "@ecommerce/db/testing"
 import { expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
-import pg from "pg"
 import { WorkerTestDatabase } from "./fixtures/inProcessWorker.ts"
+import { ownSession } from "./fixtures/outboxRows.ts"
 
 const pending = 20_000
 const aggregates = 5_000
@@ -17,14 +17,7 @@ layer(WorkerTestDatabase, { excludeTestServices: true })("outbox_claim's plan", 
   it.effect("planned on an analyzed empty table, it claims 16 heads from 20,000 pending rows touching ~16 rows", () =>
     Effect.gen(function*() {
       const db = yield* TestDatabase
-      const client = yield* Effect.acquireRelease(
-        Effect.promise(async () => {
-          const client = new pg.Client({ connectionString: db.url })
-          await client.connect()
-          return client
-        }),
-        (client) => Effect.promise(() => client.end())
-      )
+      const client = yield* ownSession(db.url)
       const query = (text: string) => Effect.promise(() => client.query(text))
       // Statistics that say "no rows", and this connection's plan made with them.
       yield* query("analyze outbox")

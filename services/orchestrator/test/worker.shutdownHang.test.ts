@@ -6,22 +6,14 @@
 import { TestDatabase } from "@ecommerce/db/testing"
 import { expect, layer } from "@effect/vitest"
 import { Effect, Exit, Scope } from "effect"
-import pg from "pg"
 import { startWorker, WorkerTestDatabase } from "./fixtures/inProcessWorker.ts"
-import { insert, rowUntil } from "./fixtures/outboxRows.ts"
+import { insert, ownSession, rowUntil } from "./fixtures/outboxRows.ts"
 
 layer(WorkerTestDatabase, { excludeTestServices: true })("worker shutdown", (it) => {
   it.effect("finishes while its completion statement waits on a row lock held elsewhere", () =>
     Effect.gen(function*() {
       const db = yield* TestDatabase
-      const locker = yield* Effect.acquireRelease(
-        Effect.promise(async () => {
-          const client = new pg.Client({ connectionString: db.url })
-          await client.connect()
-          return client
-        }),
-        (client) => Effect.promise(() => client.end())
-      )
+      const locker = yield* ownSession(db.url)
       const scope = yield* Scope.make()
       yield* startWorker(db, { SHUTDOWN_GRACE_MS: "500" }).pipe(Scope.extend(scope))
       const id = yield* insert("hang-1", "Sleep", { ms: [1_000] })
