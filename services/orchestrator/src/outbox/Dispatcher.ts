@@ -49,18 +49,19 @@ export const makeDispatcher = (options: DispatcherOptions) => {
       entry.fiber = fiber
     }))
 
+  const noFreeSlot = () => flags.stopping || running.running() >= options.concurrency
+
   /** Starts queued rows while handler slots are free, stamping them as started at `now`. */
   const startQueuedAt = (now: number): Effect.Effect<void> =>
     Effect.suspend(function loop(): Effect.Effect<void> {
-      if (flags.stopping || running.running() >= options.concurrency) return Effect.void
+      if (noFreeSlot()) return Effect.void
       const entry = running.next(now)
       return entry === undefined ? Effect.void : Effect.zipRight(startRun(entry), Effect.suspend(loop))
     })
 
+  /** The same, reading the clock only when a slot is free. */
   const startQueued: Effect.Effect<void> = Effect.suspend(() =>
-    flags.stopping || running.running() >= options.concurrency
-      ? Effect.void
-      : Effect.flatMap(Clock.currentTimeMillis, startQueuedAt)
+    noFreeSlot() ? Effect.void : Effect.flatMap(Clock.currentTimeMillis, startQueuedAt)
   )
 
   const hold = (rows: ReadonlyArray<ClaimedRow>) =>

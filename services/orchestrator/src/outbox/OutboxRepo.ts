@@ -71,18 +71,18 @@ export const makeOutboxRepo = (
    * with statistics taken when nothing was processing, `o.status = 'processing'` made Postgres walk
    * outbox_leases for every row written. The lease token is enough: every statement that changes a
    * row's status sets or clears the token with it, and the check constraint (migrations/0001)
-   * refuses a processing row without one. The
-   * successor probe names both open statuses, which only outbox_aggregate_open (aggregate_id, id)
-   * answers: with `later.status = 'pending'` it walked outbox_claimable from the row to the end of
-   * the backlog. A later event of the same aggregate cannot be processing while this one is (a
-   * claim takes only an aggregate's head), so the answer is the same.
+   * refuses a processing row without one. The successor probe names both open statuses, which
+   * only outbox_aggregate_open (aggregate_id, id) answers: with `later.status = 'pending'` it
+   * walked outbox_claimable from the row to the end of the backlog. A later event of the same
+   * aggregate cannot be processing while this one is (a claim takes only an aggregate's head), so
+   * the answer is the same.
    */
   const complete = (
     batch: ReadonlyArray<Pick<Completion, "id" | "leaseToken" | "status" | "delayMs" | "error">>
-  ): Effect.Effect<ReadonlyArray<CompletionResult>, SqlError> =>
-    batch.length === 0
-      ? Effect.succeed([])
-      : sql<{ id: string; unblocks_successor: boolean }>`
+  ): Effect.Effect<ReadonlyArray<CompletionResult>, SqlError> => {
+    if (batch.length === 0) return Effect.succeed([])
+    const ids = batch.map((c) => c.id)
+    return sql<{ id: string; unblocks_successor: boolean }>`
       update outbox o
       set status = case when t.status = 'parked' then 'pending' else t.status end,
           attempts = case when t.status = 'parked' then greatest(o.attempts - 1, 0) else o.attempts end,
@@ -95,13 +95,13 @@ export const makeOutboxRepo = (
           locked_until = null,
           lease_token = null
       from unnest(
-        ${batch.map((c) => c.id)}::bigint[],
+        ${ids}::bigint[],
         ${batch.map((c) => c.leaseToken)}::uuid[],
         ${batch.map((c) => c.status)}::text[],
         ${batch.map((c) => c.delayMs)}::bigint[],
         ${batch.map((c) => c.error)}::text[]
       ) as t(id, lease_token, status, delay_ms, error)
-      where o.id = any(${batch.map((c) => c.id)}::bigint[])
+      where o.id = any(${ids}::bigint[])
         and o.id = t.id
         and o.lease_token = t.lease_token
       returning o.id::text as id,
@@ -110,8 +110,16 @@ export const makeOutboxRepo = (
           where later.aggregate_id = o.aggregate_id and later.id > o.id
             and later.status in ('pending', 'processing')
         ) as unblocks_successor`.pipe(
-        Effect.map((rows) => rows.map((row) => ({ id: row.id, unblocksSuccessor: row.unblocks_successor })))
-      )
+      Effect.map((rows) => rows.map((row) => ({ id: row.id, unblocksSuccessor: row.unblocks_successor })))
+    )
+  }
+
+  /** `from ... where ...` for the rows of `held` whose lease is still theirs, found by key (see complete). */
+  const heldByKey = (held: ReadonlyArray<{ readonly id: string; readonly leaseToken: string }>) => {
+    const ids = held.map((h) => h.id)
+    return sql`from unnest(${ids}::bigint[], ${held.map((h) => h.leaseToken)}::uuid[]) as t(id, lease_token)
+      where o.id = any(${ids}::bigint[]) and o.id = t.id and o.lease_token = t.lease_token`
+  }
 
   /** Keeps the leases of running handlers alive; returns the ids still held. */
   const extendLeases = (
@@ -122,8 +130,7 @@ export const makeOutboxRepo = (
       : sql<{ id: string }>`
       update outbox o
       set locked_until = now() + ${options.leaseMs} * interval '1 millisecond'
-      from unnest(${held.map((h) => h.id)}::bigint[], ${held.map((h) => h.leaseToken)}::uuid[]) as t(id, lease_token)
-      where o.id = any(${held.map((h) => h.id)}::bigint[]) and o.id = t.id and o.lease_token = t.lease_token
+      ${heldByKey(held)}
       returning o.id::text as id`.pipe(Effect.map((rows) => new Set(rows.map((row) => row.id))))
 
   /**
@@ -143,8 +150,7 @@ export const makeOutboxRepo = (
           locked_by = null,
           locked_until = null,
           lease_token = null
-      from unnest(${held.map((h) => h.id)}::bigint[], ${held.map((h) => h.leaseToken)}::uuid[]) as t(id, lease_token)
-      where o.id = any(${held.map((h) => h.id)}::bigint[]) and o.id = t.id and o.lease_token = t.lease_token
+      ${heldByKey(held)}
       returning o.id`.pipe(Effect.map((rows) => rows.length))
 
   /**
