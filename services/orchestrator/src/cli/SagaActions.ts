@@ -59,19 +59,33 @@ export const resumeSaga = (sql: SqlClient.SqlClient, sagaId: string) =>
     return { saga, previous: before[0]! }
   })
 
-/** A saga id, or an order id with exactly one saga in `state`. */
+/**
+ * A saga id, or an order id with exactly one saga in `state`. An order whose sagas are all in other
+ * states is refused here, naming them: a retry racing another by saga id must say the saga is no
+ * longer needs_attention, not that there is no saga (the order id is not a saga id).
+ */
 const resolveSagaId = (sql: SqlClient.SqlClient, id: string, state: string) =>
   Effect.gen(function*() {
     if (!isUuid(id)) return yield* new Refused({ message: `${id} is not a saga id or an order id (a UUID)` })
-    const rows = yield* sql<{ id: string }>`
-      select id::text as id from saga_instances
-      where id = ${id}::uuid or (aggregate_id = ${id} and state = ${state})`
-    if (rows.length > 1) {
+    const rows = yield* sql<{ id: string; state: string }>`
+      select id::text as id, state from saga_instances
+      where id = ${id}::uuid or aggregate_id = ${id}
+      order by created_at`
+    if (rows.some((row) => row.id === id)) return id
+    const inState = rows.filter((row) => row.state === state)
+    if (inState.length > 1) {
       return yield* new Refused({
-        message: `order ${id} has ${rows.length} sagas in ${state}; name one by its saga id`
+        message: `order ${id} has ${inState.length} sagas in ${state}; name one by its saga id`
       })
     }
-    return rows[0]?.id ?? id
+    if (inState.length === 0 && rows.length > 0) {
+      return yield* new Refused({
+        message: rows.length === 1
+          ? `order ${id}: its saga ${rows[0]!.id} is ${rows[0]!.state}, not ${state}`
+          : `order ${id} has no saga in ${state}: ${rows.map((row) => `${row.id} is ${row.state}`).join(", ")}`
+      })
+    }
+    return inState[0]?.id ?? id
   })
 
 export interface RetryResult {

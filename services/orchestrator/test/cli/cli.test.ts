@@ -193,6 +193,14 @@ layer(SystemLive({ adminUrl: inject("adminUrl"), template: inject("templateDatab
           from saga_instances where id = ${parked.sagaId}`
           expect(after).toEqual({ state: "completed", retries: 1 })
           expect((yield* cli("saga", "retry", parked.sagaId)).stderr).toContain("is completed, not needs_attention")
+          // By order id, as the race's loser sees it when the winner has already committed.
+          for (const args of [["retry"], ["resolve", "--note", "handled"]]) {
+            const late = yield* cli("saga", ...args, parked.orderId)
+            expect(late.code).toBe(1)
+            expect(late.stderr).toContain(
+              `order ${parked.orderId}: its saga ${parked.sagaId} is completed, not needs_attention`
+            )
+          }
 
           // Prune: nothing is old enough, then one done row backdated.
           expect((yield* cli("outbox", "prune", "--older-than", "1h")).stdout).toContain("deleted 0 done row(s)")
