@@ -2,9 +2,11 @@
 import { TestDatabase } from "@ecommerce/db/testing"
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Fiber, Schedule } from "effect"
 import pg from "pg"
+import { makeReaper } from "../src/outbox/Maintenance.ts"
 import { makeOutboxRepo } from "../src/outbox/OutboxRepo.ts"
+import { makeWakeups } from "../src/outbox/Wakeups.ts"
 import { WorkerTestDatabase } from "./fixtures/inProcessWorker.ts"
 import { insert, row } from "./fixtures/outboxRows.ts"
 
@@ -19,7 +21,7 @@ layer(WorkerTestDatabase, { excludeTestServices: true })("outbox repository", (i
       expect(claimedByA).toBeDefined()
       // A stalls past its lease; the reaper hands the row back and B claims it.
       yield* sql`update outbox set locked_until = now() - interval '1 second' where id = ${id}`
-      yield* a.reapExpired(10)
+      yield* a.reapExpired(10, 1_000)
       const [claimedByB] = (yield* b.claim(1000)).filter((r) => r.id === id)
       expect(claimedByB!.attempts).toBe(2)
       expect(claimedByB!.lease_token).not.toBe(claimedByA!.lease_token)
@@ -47,13 +49,42 @@ layer(WorkerTestDatabase, { excludeTestServices: true })("outbox repository", (i
       yield* sql`update outbox set attempts = 2 where id = ${id}`
       expect((yield* repo.claim(1000)).some((r) => r.id === id)).toBe(true)
       yield* sql`update outbox set locked_until = now() - interval '1 second' where id = ${id}`
-      const reaped = yield* repo.reapExpired(3)
+      const reaped = yield* repo.reapExpired(3, 1_000)
       expect(reaped).toContainEqual({ id, status: "dead" })
       expect(yield* row(id)).toMatchObject({
         status: "dead",
         attempts: 3,
         last_error: "lease held by crashy expired during attempt 3 of 3 (worker crashed or stalled)"
       })
+    }))
+
+  it.effect("the reaper takes up to its limit a statement, oldest lease first; one pass takes them all", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const repo = makeOutboxRepo(sql, { workerId: "many-crashed", leaseMs: 60_000 })
+      yield* sql`
+        insert into outbox (aggregate_type, aggregate_id, event_type, payload, status, attempts, locked_by,
+                            locked_until, lease_token)
+        select 'test', 'expired-' || g, 'Ping', '{}'::jsonb, 'processing', 1, 'gone',
+               now() - g * interval '1 second', gen_random_uuid()
+        from generate_series(1, 2500) g`
+      const oldest = yield* repo.reapExpired(5, 10)
+      expect(oldest).toHaveLength(10)
+      const reaped = yield* sql<{ aggregate_id: string }>`
+        select aggregate_id from outbox where id = any(${oldest.map((r) => r.id)}::bigint[]) order by id`
+      expect(reaped.map((r) => r.aggregate_id)).toEqual(
+        Array.from({ length: 10 }, (_, i) => `expired-${2491 + i}`)
+      )
+      // The loop: statements of 1,000 until one comes back short, within its first pass (the
+      // next is 15 s away with this lease).
+      const wakeups = yield* makeWakeups
+      const reaper = yield* Effect.fork(makeReaper({ repo, wakeups, leaseMs: 60_000, maxAttempts: 5 }))
+      yield* sql<{ n: number }>`select count(*)::int as n from outbox where locked_by = 'gone'`.pipe(
+        Effect.repeat({ until: (rows) => rows[0]!.n === 0, schedule: Schedule.spaced("50 millis") }),
+        Effect.timeout("10 seconds")
+      )
+      yield* Fiber.interrupt(reaper)
+      yield* sql`delete from outbox where aggregate_id like 'expired-%'`
     }))
 
   it.effect("a claim beside a row locked by another transaction returns the other rows at once", () =>

@@ -7,24 +7,31 @@ import type { OutboxRepo } from "./OutboxRepo.ts"
 import { pruneEvery, reaperEvery, rowGaugeEvery } from "./Schedules.ts"
 import type { Wakeups } from "./Wakeups.ts"
 
-/** Returns rows with expired leases (their replica crashed or stalled) to the queue. */
+/**
+ * Returns rows with expired leases (their replica crashed or stalled) to the queue, up to 1,000 a
+ * statement, as many statements as it takes.
+ */
 export const makeReaper = (options: {
   readonly repo: OutboxRepo
   readonly wakeups: Wakeups
   readonly leaseMs: number
   readonly maxAttempts: number
 }) => {
+  const batch = 1_000
   const outage = makeOutageLog("reaping works again")
-  const pass = options.repo.reapExpired(options.maxAttempts).pipe(
-    Effect.tap(() => outage.succeeded),
-    Effect.flatMap((rows) => {
+  const reapBatch = options.repo.reapExpired(options.maxAttempts, batch).pipe(
+    Effect.tap((rows) => {
       if (rows.length === 0) return Effect.void
       const dead = rows.filter((r) => r.status === "dead").length
       options.wakeups.wake("poll")
       return Effect.logWarning(
         `recovered ${rows.length} event(s) whose lease expired` + (dead > 0 ? ` (${dead} dead after MAX_ATTEMPTS)` : "")
       )
-    }),
+    })
+  )
+  const pass = reapBatch.pipe(
+    Effect.repeat({ while: (rows) => rows.length === batch }),
+    Effect.zipRight(outage.succeeded),
     Effect.catchAll((error) => outage.failed(`reaping expired leases failed (${errorSummary(error)}); retrying`))
   )
   return Effect.repeat(pass, reaperEvery(options.leaseMs))

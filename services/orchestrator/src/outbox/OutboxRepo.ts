@@ -69,7 +69,7 @@ export const makeOutboxRepo = (
    * on the key, so the plan cannot become a join that reads the table (it did, once per batch,
    * after an analyze of an empty table). They name no predicate that a partial index answers:
    * with statistics taken when nothing was processing, `o.status = 'processing'` made Postgres walk
-   * outbox_leases for every row written. The lease token is enough: every statement that changes a
+   * the lease index for every row written. The lease token is enough: every statement that changes a
    * row's status sets or clears the token with it, and the check constraint (migrations/0001)
    * refuses a processing row without one. The successor probe names both open statuses, which
    * only outbox_aggregate_open (aggregate_id, id) answers: with `later.status = 'pending'` it
@@ -156,15 +156,17 @@ export const makeOutboxRepo = (
   /**
    * Returns rows whose lease expired (their worker crashed or stalled) to `pending`, or to `dead`
    * once they have used MAX_ATTEMPTS: an event that kills its worker every time must not loop forever.
-   * The stalled worker, if alive, finds its lease token gone and its writes rejected.
+   * The stalled worker, if alive, finds its lease token gone and its writes rejected. Up to `limit`
+   * rows a statement, oldest lease first. It asks `locked_until < now()` alone, which only
+   * outbox_lease_expiry answers (migrations/0090): with `status = 'processing'` as well, stale
+   * statistics made it walk outbox_aggregate_open, the whole backlog, on every pass. The CHECK in
+   * 0001 sets locked_until exactly on processing rows.
    */
-  const reapExpired = (maxAttempts: number): Effect.Effect<ReadonlyArray<{ id: string; status: string }>, SqlError> =>
+  const reapExpired = (
+    maxAttempts: number,
+    limit: number
+  ): Effect.Effect<ReadonlyArray<{ id: string; status: string }>, SqlError> =>
     sql<{ id: string; status: string }>`
-      with expired as materialized (
-        select id from outbox
-        where status = 'processing' and locked_until < now()
-        for update skip locked
-      )
       update outbox o
       set status = case when o.attempts >= ${maxAttempts} then 'dead' else 'pending' end,
           last_error = format('lease held by %s expired during attempt %s of %s (worker crashed or stalled)',
@@ -174,28 +176,27 @@ export const makeOutboxRepo = (
           locked_by = null,
           locked_until = null,
           lease_token = null
-      from expired e
-      where o.id = e.id
+      where o.id = any(array(
+        select id from outbox
+        where locked_until < now()
+        order by locked_until
+        limit ${limit}
+        for update skip locked
+      ))
       returning o.id::text as id, o.status`
 
   /**
    * Deletes up to `limit` `done` rows finished more than `retentionHours` ago, so the hot table
-   * stays small. Walks `outbox_done_processed` (migrations/0031) from the oldest and stops at the
-   * limit: the cost of a batch does not depend on how much history is kept. SKIP LOCKED keeps
-   * replicas pruning side by side from waiting on each other. Dead rows are kept: an operator
-   * decides about those.
+   * stays small: outbox_prune_done (migrations/0090) walks `outbox_done_processed` (0031) from the
+   * oldest and stops at the limit, a plan fixed whatever the statistics say, so the cost of a
+   * batch does not depend on how much history is kept. SKIP LOCKED keeps replicas pruning side by
+   * side from waiting on each other. Dead rows are kept: an operator decides about those.
    */
   const pruneDone = (retentionHours: number, limit: number): Effect.Effect<number, SqlError> =>
-    sql`
-      delete from outbox
-      where id = any(array(
-        select id from outbox
-        where status = 'done' and processed_at < now() - ${retentionHours} * interval '1 hour'
-        order by processed_at
-        limit ${limit}
-        for update skip locked
-      ))
-      returning id`.pipe(Effect.map((rows) => rows.length))
+    sql<{ deleted: number }>`
+      select outbox_prune_done(now() - ${retentionHours} * interval '1 hour', ${limit}) as deleted`.pipe(
+      Effect.map((rows) => rows[0]!.deleted)
+    )
 
   /**
    * Counts for the `outbox.rows` gauge, or nothing when this replica is not the one that reports:
