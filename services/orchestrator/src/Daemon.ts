@@ -3,6 +3,7 @@ import { InventoryClient, OrdersClient, PaymentsClient } from "@ecommerce/http-k
 import { withObservability } from "@ecommerce/telemetry"
 import { SqlClient } from "@effect/sql"
 import { Config, Effect, Layer } from "effect"
+import { withExitDeadline } from "./ExitDeadline.ts"
 import { SagaConfig } from "./saga/SagaConfig.ts"
 import { SagaWorkerLive } from "./sagas/SagaWorkerLive.ts"
 import { WorkerConfig } from "./WorkerConfig.ts"
@@ -39,7 +40,7 @@ const WarmPool = Layer.scopedDiscard(
  */
 const Dependencies = Layer.mergeAll(Layer.provideMerge(WarmPool, PoolLive), ClientsLive)
 
-const MainLive = SagaWorkerLive(ClientsLive).pipe(Layer.provide(Dependencies))
+const MainLive = withExitDeadline(SagaWorkerLive(ClientsLive).pipe(Layer.provide(Dependencies)))
 
 /**
  * The orchestrator daemon: one replica, until interrupted. `npm run worker` (src/main.ts) and

@@ -3,11 +3,13 @@
  * signalled for real. Delivery: 4 replicas drain each row exactly once and in order per aggregate,
  * a replica SIGKILLed mid-handler loses nothing, and SIGTERM drains then releases.
  */
+import { TestDatabase } from "@ecommerce/db/testing"
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { afterEach } from "vitest"
 import { makeOutboxRepo } from "../src/outbox/OutboxRepo.ts"
+import { ownSession } from "./fixtures/outboxRows.ts"
 import { expectNoLeakedProcesses } from "./fixtures/processes.ts"
 import { Database, ready, scalar, until, worker } from "./fixtures/processWorker.ts"
 
@@ -143,4 +145,37 @@ layer(Database, { excludeTestServices: true })("worker processes", (it) => {
       // The released rows are someone else's work now, not stuck: park them for the next tests.
       yield* sql`update outbox set status = 'dead', last_error = 'test cleanup' where aggregate_id like 'grace-slow-%'`
     }).pipe(Effect.scoped))
+
+  it.effect(
+    "a stop that cannot finish (its claim waits on a table lock) exits 1 at SHUTDOWN_GRACE_MS + 25 s anyway",
+    () =>
+      Effect.gen(function*() {
+        const sql = yield* SqlClient.SqlClient
+        const db = yield* TestDatabase
+        const w = yield* worker({ SHUTDOWN_GRACE_MS: "500", WORKER_ID: "stuck-stop", POLL_INTERVAL_MS: "100" })
+        yield* ready(w)
+        // Another session holds the table: the replica's next claim waits, and a claim cannot be
+        // interrupted between its statement and holding its rows.
+        const locker = yield* ownSession(db.url)
+        yield* Effect.promise(() => locker.query("begin"))
+        yield* Effect.promise(() => locker.query("lock table outbox in access exclusive mode"))
+        yield* until(
+          "the replica's claim waits on the lock",
+          scalar(sql<{ value: number }>`
+            select count(*)::int as value from pg_stat_activity
+            where application_name = 'test-worker' and wait_event_type = 'Lock'`),
+          (n) => n > 0
+        )
+        const started = Date.now()
+        const code = yield* Effect.promise(() => w.stop("SIGTERM"))
+        const seconds = (Date.now() - started) / 1000
+        yield* Effect.promise(() => locker.query("rollback"))
+        expect(code).toBe(1)
+        expect(w.output()).toContain("shutdown did not finish within 25500 ms (SHUTDOWN_GRACE_MS + 25 s)")
+        // It gave the stop its whole bound first, and no more than that.
+        expect(seconds).toBeGreaterThan(20)
+        expect(seconds).toBeLessThan(60)
+      }).pipe(Effect.scoped),
+    { timeout: 120_000 }
+  )
 })
