@@ -66,7 +66,7 @@ const pruneStatement = async (harness: pg.Client, server: Server, database: stri
   const rows = (await harness.query<{ calls: string; mean: number; blocks: string }>(
     `select s.calls, s.mean_exec_time as mean, s.shared_blks_hit + s.shared_blks_read as blocks
      from pg_stat_statements s join pg_database d on d.oid = s.dbid
-     where d.datname = $1 and s.query ~* '^\\s*delete\\s+from\\s+outbox'`,
+     where d.datname = $1 and s.query ~* '^\\s*select\\s+outbox_prune_done\\('`,
     [database]
   )).rows
   const calls = rows.reduce((sum, r) => sum + Number(r.calls), 0)

@@ -58,6 +58,24 @@ layer(WorkerTestDatabase, { excludeTestServices: true })("outbox repository", (i
       })
     }))
 
+  it.effect("only a processing row holds locked_until, so the reaper (which asks only that) takes nothing else", () =>
+    Effect.gen(function*() {
+      const sql = yield* SqlClient.SqlClient
+      const repo = makeOutboxRepo(sql, { workerId: "stray", leaseMs: 60_000 })
+      // Allowed by 0001's lease check alone (the other lease columns are null), refused since 0090.
+      const stray = yield* sql`
+        insert into outbox (aggregate_type, aggregate_id, event_type, payload, status, processed_at, locked_until)
+        values ('test', 'stray-done', 'Ping', '{}', 'done', now(), now() - interval '1 second')`.pipe(Effect.flip)
+      expect((stray.cause as { constraint?: string }).constraint).toBe("outbox_lease_until_processing")
+      const id = yield* insert("stray-pending", "Ping", {})
+      const refused = yield* sql`
+        update outbox set locked_until = now() - interval '1 second' where id = ${id}`.pipe(Effect.flip)
+      expect((refused.cause as { constraint?: string }).constraint).toBe("outbox_lease_until_processing")
+      expect(yield* repo.reapExpired(5, 1_000)).toEqual([])
+      expect(yield* row(id)).toMatchObject({ status: "pending", attempts: 0 })
+      yield* sql`delete from outbox where id = ${id}`
+    }))
+
   it.effect("the reaper takes up to its limit a statement, oldest lease first; one pass takes them all", () =>
     Effect.gen(function*() {
       const sql = yield* SqlClient.SqlClient

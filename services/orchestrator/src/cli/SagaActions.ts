@@ -14,6 +14,21 @@ interface ResumedSaga {
 }
 
 /**
+ * The refusal when a guarded update found the saga no longer needs_attention. Its state is read
+ * after the update: the update waited for a racing operator's commit, which earlier reads predate.
+ */
+const notNeedsAttention = (sql: SqlClient.SqlClient, sagaId: string, consequence: string) =>
+  Effect.flatMap(
+    sql<{ state: string }>`select state from saga_instances where id = ${sagaId}::uuid`,
+    (rows) =>
+      new Refused({
+        message: rows[0] === undefined
+          ? `no saga ${sagaId}`
+          : `saga ${sagaId} is ${rows[0].state}, not needs_attention${consequence}`
+      })
+  )
+
+/**
  * needs_attention → the state it stopped in: `compensating` when it had begun undoing (any
  * compensation logged), `running` otherwise. The steps that failed for good in that phase go back
  * to `waiting` with a fresh retry budget (the engine resumes `waiting` steps and skips `succeeded`
@@ -40,13 +55,7 @@ export const resumeSaga = (sql: SqlClient.SqlClient, sagaId: string) =>
       where i.id = ${sagaId}::uuid and i.state = 'needs_attention'
       returning i.id::text as id, i.saga_type, i.aggregate_id, i.trigger_event_id::text as trigger_event_id, i.state`
     const saga = resumed[0]
-    if (saga === undefined) {
-      return yield* new Refused({
-        message: before[0] === undefined
-          ? `no saga ${sagaId}`
-          : `saga ${sagaId} is ${before[0].state}, not needs_attention: nothing to retry`
-      })
-    }
+    if (saga === undefined) return yield* notNeedsAttention(sql, sagaId, ": nothing to retry")
     yield* sql`
       update saga_steps set status = 'waiting', attempts = 0
       where saga_id = ${sagaId}::uuid and status = 'failed'
@@ -64,9 +73,11 @@ export const resumeSaga = (sql: SqlClient.SqlClient, sagaId: string) =>
  * states is refused here, naming them: a retry racing another by saga id must say the saga is no
  * longer needs_attention, not that there is no saga (the order id is not a saga id).
  */
-const resolveSagaId = (sql: SqlClient.SqlClient, id: string, state: string) =>
+const resolveSagaId = (sql: SqlClient.SqlClient, given: string, state: string) =>
   Effect.gen(function*() {
-    if (!isUuid(id)) return yield* new Refused({ message: `${id} is not a saga id or an order id (a UUID)` })
+    if (!isUuid(given)) return yield* new Refused({ message: `${given} is not a saga id or an order id (a UUID)` })
+    // Postgres prints UUIDs in lower case, and the edge API writes order ids so.
+    const id = given.toLowerCase()
     const rows = yield* sql<{ id: string; state: string }>`
       select id::text as id, state from saga_instances
       where id = ${id}::uuid or aggregate_id = ${id}
@@ -130,14 +141,7 @@ export const resolveSaga = (id: string, note: string) =>
         update saga_instances set state = 'resolved', updated_at = now()
         where id = ${sagaId}::uuid and state = 'needs_attention'
         returning error`
-      if (rows.length === 0) {
-        const found = yield* sql<{ state: string }>`select state from saga_instances where id = ${sagaId}::uuid`
-        return yield* new Refused({
-          message: found[0] === undefined
-            ? `no saga ${sagaId}`
-            : `saga ${sagaId} is ${found[0].state}, not needs_attention`
-        })
-      }
+      if (rows.length === 0) return yield* notNeedsAttention(sql, sagaId, "")
       yield* record(sql, "saga_resolve", { sagaId }, note, { state: "needs_attention", error: rows[0]!.error })
       return { sagaId }
     })))

@@ -159,8 +159,8 @@ export const makeOutboxRepo = (
    * The stalled worker, if alive, finds its lease token gone and its writes rejected. Up to `limit`
    * rows a statement, oldest lease first. It asks `locked_until < now()` alone, which only
    * outbox_lease_expiry answers (migrations/0090): with `status = 'processing'` as well, stale
-   * statistics made it walk outbox_aggregate_open, the whole backlog, on every pass. The CHECK in
-   * 0001 sets locked_until exactly on processing rows.
+   * statistics made it walk outbox_aggregate_open, the whole backlog, on every pass. A check
+   * constraint (0090) sets locked_until exactly on processing rows.
    */
   const reapExpired = (
     maxAttempts: number,
@@ -201,14 +201,14 @@ export const makeOutboxRepo = (
   /**
    * Counts for the `outbox.rows` gauge, or nothing when this replica is not the one that reports:
    * the live replica with the smallest worker_id does, so the counts cost one query per period
-   * for the whole fleet, not one per replica. Each count walks one partial index.
+   * for the whole fleet, not one per replica (the condition gates the function: it does not run
+   * elsewhere). outbox_row_counts (migrations/0090) counts each status through the one index that
+   * holds only it, whatever the statistics say.
    */
   const countRows: Effect.Effect<{ pending: number; processing: number; dead: number } | undefined, SqlError> = sql<
     { pending: number; processing: number; dead: number }
   >`
-      select (select count(*) from outbox where status = 'pending')::int as pending,
-             (select count(*) from outbox where status = 'processing')::int as processing,
-             (select count(*) from outbox where status = 'dead')::int as dead
+      select c.pending, c.processing, c.dead from outbox_row_counts() c
       where ${options.workerId} = (
         select min(worker_id) from worker_heartbeats
         where last_seen_at > now() - ${3 * options.leaseMs} * interval '1 millisecond'

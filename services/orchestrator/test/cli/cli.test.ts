@@ -6,10 +6,11 @@
 import { TestDatabase } from "@ecommerce/db/testing"
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
-import { Effect, Schedule } from "effect"
+import { Effect, Fiber, Schedule } from "effect"
 import { afterEach, inject } from "vitest"
 import { LedgerRepo } from "../../src/sagas/LedgerRepo.ts"
 import { markStrandedOrders } from "../../src/sagas/StrandedOrders.ts"
+import { ownSession } from "../fixtures/outboxRows.ts"
 import { entries, expectNoLeakedProcesses, spawnWorker, type WorkerProcess } from "../fixtures/processes.ts"
 import { awaitStatus, checkoutOf, placeOrder, ServiceUrls, SystemLive } from "../saga-fixtures/system.ts"
 import { bin, cli, json, killEvent, outboxRowOf, parkedSaga } from "./cliDrivers.ts"
@@ -110,6 +111,26 @@ layer(SystemLive({ adminUrl: inject("adminUrl"), template: inject("templateDatab
             ]
           )
 
+          // A retry whose guarded update waits for a racing change that then commits names the state
+          // it lost to, read after the wait, not the needs_attention it had read before.
+          const racer = yield* ownSession(db.url)
+          yield* Effect.promise(() => racer.query("begin"))
+          yield* Effect.promise(() =>
+            racer.query("update saga_instances set state = 'running' where id = $1", [handled.sagaId])
+          )
+          const loser = yield* Effect.fork(cli("saga", "retry", handled.sagaId.toUpperCase()))
+          yield* sql<{ n: number }>`
+            select count(*)::int as n from pg_stat_activity
+            where wait_event_type = 'Lock' and query like '%update saga_instances i%'`.pipe(
+            Effect.repeat({ until: (rows) => rows[0]!.n > 0, schedule: Schedule.spaced("20 millis") }),
+            Effect.timeout("20 seconds")
+          )
+          yield* Effect.promise(() => racer.query("commit"))
+          const lost = yield* Fiber.join(loser)
+          expect(lost.code).toBe(1)
+          expect(lost.stderr).toContain(`saga ${handled.sagaId} is running, not needs_attention`)
+          yield* sql`update saga_instances set state = 'needs_attention' where id = ${handled.sagaId}`
+
           const resolved = yield* cli("saga", "resolve", handled.sagaId, "--note", "refunded by hand, ticket 4711")
           expect(resolved.code, resolved.stderr).toBe(0)
           const resolvedTwice = yield* cli("saga", "resolve", handled.sagaId, "--note", "again")
@@ -185,6 +206,7 @@ layer(SystemLive({ adminUrl: inject("adminUrl"), template: inject("templateDatab
           })
           expect([first.code, second.code].sort()).toEqual([0, 1])
           expect([first.stderr, second.stderr].join("")).toMatch(/not needs_attention/)
+          expect([first.stderr, second.stderr].join("")).not.toMatch(/is needs_attention, not/)
           expect((yield* awaitStatus(parked.orderId, ["PENDING", "NEEDS_ATTENTION"], "30 seconds")).status).toBe(
             "CONFIRMED"
           )
@@ -195,7 +217,7 @@ layer(SystemLive({ adminUrl: inject("adminUrl"), template: inject("templateDatab
           expect((yield* cli("saga", "retry", parked.sagaId)).stderr).toContain("is completed, not needs_attention")
           // By order id, as the race's loser sees it when the winner has already committed.
           for (const args of [["retry"], ["resolve", "--note", "handled"]]) {
-            const late = yield* cli("saga", ...args, parked.orderId)
+            const late = yield* cli("saga", ...args, parked.orderId.toUpperCase())
             expect(late.code).toBe(1)
             expect(late.stderr).toContain(
               `order ${parked.orderId}: its saga ${parked.sagaId} is completed, not needs_attention`
