@@ -26,8 +26,9 @@
 -- before anything else and never upgrades a weaker lock it holds (building the index first, then
 -- dropping the old one, could deadlock with a transaction that reads outbox and then writes it,
 -- such as `outbox replay`). Reads and writes of outbox wait while the constraint is checked and the
--- index built, one pass over the table each; lock_timeout makes the migration fail in 5 s, naming
--- the lock, rather than queue every statement on outbox behind a long transaction.
+-- index built, one pass over the table each; lock_timeout makes the migration fail in 5 s
+-- ("canceling statement due to lock timeout"; the whole batch rolls back) rather than queue every
+-- statement on outbox behind a long transaction.
 set local lock_timeout = '5s';
 
 drop index outbox_leases;

@@ -1,6 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import * as Migrator from "@effect/sql/Migrator"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import { readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -50,5 +50,26 @@ export const migrate = (directory: string = migrationsDirectory) =>
       lockConnection.executeRaw("select pg_advisory_lock(hashtext($1))", [lockKey]),
       () => Effect.orDie(lockConnection.executeRaw("select pg_advisory_unlock(hashtext($1))", [lockKey]))
     )
-    return yield* runMigrator({ loader: sqlFileLoader(directory) })
+    return yield* runMigrator({ loader: sqlFileLoader(directory) }).pipe(Effect.catchSomeDefect(namedFailure))
   }).pipe(Effect.scoped, Effect.withSpan("Migrations.migrate"))
+
+/**
+ * The Migrator turns a failed migration into a defect whose message is only `Migration "90_x"
+ * failed`; Postgres's reason is two causes down. Here it is a failure whose message says both
+ * (`Migration "90_x" failed: Failed to execute statement: canceling statement due to lock timeout`).
+ */
+const namedFailure = (defect: unknown) => {
+  if (!(defect instanceof Migrator.MigrationError)) return Option.none()
+  const messages: Array<string> = []
+  for (let error: unknown = defect; error instanceof Error || isMessageCarrier(error); error = error.cause) {
+    if (!messages.includes(error.message)) messages.push(error.message)
+  }
+  return Option.some(
+    Effect.fail(
+      new Migrator.MigrationError({ reason: defect.reason, message: messages.join(": "), cause: defect.cause })
+    )
+  )
+}
+
+const isMessageCarrier = (error: unknown): error is { message: string; cause?: unknown } =>
+  typeof error === "object" && error !== null && typeof (error as { message?: unknown }).message === "string"

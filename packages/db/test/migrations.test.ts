@@ -2,6 +2,9 @@ import { SqlClient } from "@effect/sql"
 import { PgClient } from "@effect/sql-pg"
 import { describe, expect, it, layer } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
+import { mkdtempSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { inject } from "vitest"
 import { migrate } from "../src/Migrations.ts"
 import { makeTestDatabase, TestDatabaseLive } from "../src/testing.ts"
@@ -51,5 +54,23 @@ describe("migrations on an empty database", () => {
       expect(applied.length).toBeGreaterThanOrEqual(2)
       // One run did all the work; the other found nothing to do.
       expect(Math.min(a.length, b.length)).toBe(0)
+    }).pipe(Effect.scoped))
+
+  it.live("a failed migration's error names it and Postgres's reason; nothing of its batch stays applied", () =>
+    Effect.gen(function*() {
+      const db = yield* makeTestDatabase(adminUrl, "template0")
+      const directory = mkdtempSync(join(tmpdir(), "migrations-"))
+      writeFileSync(join(directory, "0001_table.sql"), "create table probe (id integer);")
+      writeFileSync(join(directory, "0002_broken.sql"), "select 1 / 0;")
+      const failed = yield* migrate(directory).pipe(
+        Effect.provide(PgClient.layer({ url: Redacted.make(db.url), maxConnections: 2 })),
+        Effect.flip
+      )
+      expect(failed.message).toBe("Migration \"2_broken\" failed: Failed to execute statement: division by zero")
+      const tables = yield* Effect.provide(
+        Effect.flatMap(SqlClient.SqlClient, (sql) => sql`select 1 from pg_tables where tablename = 'probe'`),
+        PgClient.layer({ url: Redacted.make(db.url), maxConnections: 1 })
+      )
+      expect(tables).toEqual([])
     }).pipe(Effect.scoped))
 })

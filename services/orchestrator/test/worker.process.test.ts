@@ -155,7 +155,8 @@ layer(Database, { excludeTestServices: true })("worker processes", (it) => {
         const w = yield* worker({ SHUTDOWN_GRACE_MS: "500", WORKER_ID: "stuck-stop", POLL_INTERVAL_MS: "100" })
         yield* ready(w)
         // Another session holds the table: the replica's next claim waits, and a claim cannot be
-        // interrupted between its statement and holding its rows.
+        // interrupted between its statement and holding its rows. (The reaper and the row gauge
+        // wait on the lock too, but they can be interrupted: the stop must find the claim waiting.)
         const locker = yield* ownSession(db.url)
         yield* Effect.promise(() => locker.query("begin"))
         yield* Effect.promise(() => locker.query("lock table outbox in access exclusive mode"))
@@ -163,7 +164,7 @@ layer(Database, { excludeTestServices: true })("worker processes", (it) => {
           "the replica's claim waits on the lock",
           scalar(sql<{ value: number }>`
             select count(*)::int as value from pg_stat_activity
-            where application_name = 'test-worker' and wait_event_type = 'Lock'`),
+            where application_name = 'test-worker' and wait_event_type = 'Lock' and query like '%outbox_claim%'`),
           (n) => n > 0
         )
         const started = Date.now()

@@ -192,7 +192,7 @@ layer(SystemLive({ adminUrl: inject("adminUrl"), template: inject("templateDatab
             expect(step.idempotency_key).toBe(`${shown.sagas[0].id}:${step.step}:${step.phase}`)
             expect(step.attempts).toBeGreaterThan(0)
           }
-          const timeline = (yield* cli("saga", "show", stranded)).stdout
+          const timeline = (yield* cli("saga", "show", stranded.toUpperCase())).stdout
           expect(timeline).toContain("ledger CONFIRMED")
           expect(timeline).toContain("completed")
           expect((yield* cli("outbox", "replay", deadA.id)).code).toBe(1)
@@ -236,6 +236,37 @@ layer(SystemLive({ adminUrl: inject("adminUrl"), template: inject("templateDatab
           expect(json(yield* cli("sagas", "list", "--type", "NoSuchSaga", "--json"))).toEqual([])
         }).pipe(Effect.scoped),
       { timeout: 240_000 }
+    )
+
+    it.effect(
+      "`orchestrator run` is a replica: SIGTERM stops it gracefully, exit code 0",
+      () =>
+        Effect.gen(function*() {
+          const db = yield* TestDatabase
+          const urls = yield* ServiceUrls
+          const replica = yield* Effect.acquireRelease(
+            Effect.sync(() =>
+              spawnWorker(
+                {
+                  DATABASE_URL: db.url,
+                  ORDERS_SERVICE_URL: urls.orders,
+                  INVENTORY_SERVICE_URL: urls.inventory,
+                  PAYMENTS_SERVICE_URL: urls.payments,
+                  SERVICE_TOKEN: "test-service-token",
+                  WORKER_ID: "cli-run",
+                  SHUTDOWN_GRACE_MS: "500"
+                },
+                entries.cli,
+                ["run"]
+              )
+            ),
+            (w) => Effect.promise(() => w.stop("SIGKILL"))
+          )
+          yield* Effect.promise(() => replica.waitFor(/LISTEN order_events established/, 120_000))
+          expect(yield* Effect.promise(() => replica.stop("SIGTERM")), replica.output()).toBe(0)
+          expect(replica.output()).toContain("worker stopped")
+        }).pipe(Effect.scoped),
+      { timeout: 180_000 }
     )
 
     it.effect(
