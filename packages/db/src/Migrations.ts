@@ -1,6 +1,6 @@
 import { SqlClient } from "@effect/sql"
 import * as Migrator from "@effect/sql/Migrator"
-import { Effect, Option } from "effect"
+import { Cause, Effect } from "effect"
 import { readdirSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -50,7 +50,7 @@ export const migrate = (directory: string = migrationsDirectory) =>
       lockConnection.executeRaw("select pg_advisory_lock(hashtext($1))", [lockKey]),
       () => Effect.orDie(lockConnection.executeRaw("select pg_advisory_unlock(hashtext($1))", [lockKey]))
     )
-    return yield* runMigrator({ loader: sqlFileLoader(directory) }).pipe(Effect.catchSomeDefect(namedFailure))
+    return yield* runMigrator({ loader: sqlFileLoader(directory) }).pipe(Effect.catchAllCause(namedFailure))
   }).pipe(Effect.scoped, Effect.withSpan("Migrations.migrate"))
 
 /**
@@ -58,16 +58,23 @@ export const migrate = (directory: string = migrationsDirectory) =>
  * failed`; Postgres's reason is two causes down. Here it is a failure whose message says both
  * (`Migration "90_x" failed: Failed to execute statement: canceling statement due to lock timeout`).
  */
-const namedFailure = (defect: unknown) => {
-  if (!(defect instanceof Migrator.MigrationError)) return Option.none()
+const namedFailure = <E>(cause: Cause.Cause<E>) => {
+  const defects = [...Cause.defects(cause)]
+  const defect = defects[0]
+  // Only a cause that is exactly one failed migration; anything else is passed on as it is.
+  if (
+    defects.length !== 1 || !(defect instanceof Migrator.MigrationError) || Cause.failureOption(cause)._tag === "Some"
+  ) {
+    return Effect.failCause(cause)
+  }
   const messages: Array<string> = []
-  for (let error: unknown = defect; error instanceof Error || isMessageCarrier(error); error = error.cause) {
+  const seen = new Set<unknown>()
+  for (let error: unknown = defect; isMessageCarrier(error) && !seen.has(error); error = error.cause) {
+    seen.add(error)
     if (!messages.includes(error.message)) messages.push(error.message)
   }
-  return Option.some(
-    Effect.fail(
-      new Migrator.MigrationError({ reason: defect.reason, message: messages.join(": "), cause: defect.cause })
-    )
+  return Effect.fail(
+    new Migrator.MigrationError({ reason: defect.reason, message: messages.join(": "), cause: defect.cause })
   )
 }
 

@@ -3,8 +3,9 @@ import { WorkerConfig } from "./WorkerConfig.ts"
 
 /**
  * What a stop may take beyond SHUTDOWN_GRACE_MS: the sum of its other bounds (stopping the loops 5 s,
- * the final completions 5 s, the release 5 s, deregistering 2 s, the listener 1 s, the pool 1 s, the
- * telemetry flush 3 s) and 3 s for exiting.
+ * the final completions 5 s, the release 5 s, deregistering 2 s, the listener 1 s, the pool 1 s) and
+ * 6 s to spare. The telemetry flush (at most 3 s, OtlpSdk.ts) comes after the deadline is cleared:
+ * withObservability wraps the daemon from outside.
  */
 export const shutdownSlackMs = 25_000
 

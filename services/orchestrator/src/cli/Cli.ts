@@ -2,7 +2,7 @@ import type * as CliApp from "@effect/cli/CliApp"
 import * as Command from "@effect/cli/Command"
 import * as ValidationError from "@effect/cli/ValidationError"
 import { Cause, Console, Effect, Option } from "effect"
-import { orchestrator } from "./Commands.ts"
+import { daemonRun, orchestrator } from "./Commands.ts"
 
 type CliEnvironment = CliApp.CliApp.Environment
 
@@ -36,8 +36,8 @@ export const runCli = (argv: ReadonlyArray<string>): Effect.Effect<number, never
     Effect.matchCauseEffect({
       onSuccess: () => Effect.succeed(0),
       onFailure: (cause) => {
-        // Interrupted by SIGINT/SIGTERM: `run` stopped as asked; a read command simply stopped.
-        if (Cause.isInterruptedOnly(cause)) return Effect.succeed(0)
+        // Interrupted: `run` stopped as asked (0); any other command did not finish (1).
+        if (Cause.isInterruptedOnly(cause)) return Effect.succeed(daemonRun.started ? 0 : 1)
         const outcome = Option.match(Cause.failureOption(cause), {
           onNone: (): Outcome => ({ code: 1, message: Cause.pretty(cause) }),
           onSome: outcomeOf

@@ -9,10 +9,20 @@ import { ping } from "./Ping.ts"
 import * as Q from "./Queries.ts"
 import { saga, sagas } from "./SagaCommands.ts"
 
+/**
+ * Set once `run` starts the daemon: a stop by SIGINT/SIGTERM is then the replica's graceful stop
+ * (exit 0), while any other command stopped by a signal did not finish (exit 1).
+ */
+export const daemonRun = { started: false }
+
 const run = Command.make(
   "run",
   {},
-  () => Effect.flatMap(Effect.promise(() => import("../Daemon.ts")), ({ daemon }) => daemon)
+  () =>
+    Effect.flatMap(
+      Effect.promise(() => import("../Daemon.ts")),
+      ({ daemon }) => Effect.zipRight(Effect.sync(() => (daemonRun.started = true)), daemon)
+    )
 ).pipe(
   Command.withDescription("run one orchestrator replica until SIGINT/SIGTERM (what `npm run worker` runs)")
 )

@@ -6,12 +6,20 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Effect, Exit } from "effect"
 import { runCli } from "./Cli.ts"
+import { daemonRun } from "./Commands.ts"
 
 NodeRuntime.runMain(runCli(process.argv).pipe(Effect.provide(NodeContext.layer)), {
   disableErrorReporting: true,
   disablePrettyLogger: true,
-  // A command's own exit code; 0 for a stop by SIGINT/SIGTERM (`run`'s graceful stop), as
-  // NodeRuntime's default teardown and the daemon's main.ts give; 1 for a failure.
+  // A command's own exit code. Stopped by SIGINT/SIGTERM: 0 for `run` (the replica's graceful
+  // stop, as main.ts gives), 1 for any other command, which did not finish (a `migrate` or `ping`
+  // cut short must not look like success).
   teardown: (exit, onExit) =>
-    onExit(Exit.isSuccess(exit) ? exit.value as number : Cause.isInterruptedOnly(exit.cause) ? 0 : 1)
+    onExit(
+      Exit.isSuccess(exit)
+        ? exit.value as number
+        : Cause.isInterruptedOnly(exit.cause) && daemonRun.started
+        ? 0
+        : 1
+    )
 })

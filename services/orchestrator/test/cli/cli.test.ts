@@ -281,6 +281,19 @@ layer(SystemLive({ adminUrl: inject("adminUrl"), template: inject("templateDatab
           const left = yield* sql`select 1 from outbox where event_type = 'Ping' and status = 'pending'`
           expect(left).toHaveLength(0)
 
+          // A command stopped by a signal did not finish: exit 1, not 0 (only `run` stops with 0).
+          const stopped = yield* Effect.acquireRelease(
+            Effect.sync(() => spawnWorker({ DATABASE_URL: db.url }, entries.cli, ["ping", "--timeout", "60s"])),
+            (w) => Effect.promise(() => w.stop("SIGKILL"))
+          )
+          yield* sql<{ n: number }>`
+            select count(*)::int as n from outbox where event_type = 'Ping' and status = 'pending'`.pipe(
+            Effect.repeat({ until: (rows) => rows[0]!.n > 0, schedule: Schedule.spaced("50 millis") }),
+            Effect.timeout("60 seconds")
+          )
+          expect(yield* Effect.promise(() => stopped.stop("SIGTERM")), stopped.output()).toBe(1)
+          yield* sql`delete from outbox where event_type = 'Ping'`
+
           const bad = yield* bin(["sagas", "list", "--limit", "x"], { DATABASE_URL: db.url })
           expect(bad.code).toBe(2)
           const status = yield* bin(["status", "--json"], { DATABASE_URL: db.url })
@@ -291,7 +304,7 @@ layer(SystemLive({ adminUrl: inject("adminUrl"), template: inject("templateDatab
           expect(nowhere.code).toBe(1)
           expect(nowhere.stderr).toContain("127.0.0.1:1/ecommerce")
           expect(nowhere.stderr).toContain("npm start's embedded Postgres")
-        }),
+        }).pipe(Effect.scoped),
       { timeout: 120_000 }
     )
   }
