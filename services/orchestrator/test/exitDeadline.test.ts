@@ -12,7 +12,8 @@ let exit: MockInstance<typeof process.exit>
 
 beforeEach(() => {
   events = []
-  vi.useFakeTimers()
+  // setImmediate stays real: the line's flush is real I/O, waited for without moving the clock.
+  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval", "Date"] })
   exit = vi.spyOn(process, "exit").mockImplementation((code) => {
     events.push(`exit ${code}`)
     return undefined as never
@@ -64,7 +65,10 @@ it("a stop that hangs ends at SHUTDOWN_GRACE_MS + 25 s: the reason is logged, th
   await vi.advanceTimersByTimeAsync(25_499)
   expect(exit).not.toHaveBeenCalled()
   await vi.advanceTimersByTimeAsync(1)
-  await vi.advanceTimersByTimeAsync(1_000) // the line's flush, at most
+  // The exit follows the line's write to stdout, not the 1 s fallback: the clock stays put.
+  for (let tick = 0; tick < 100 && !events.includes("exit 1"); tick++) {
+    await new Promise((resolve) => setImmediate(resolve))
+  }
   expect(events[0]).toMatch(/^shutdown did not finish within 25500 ms \(SHUTDOWN_GRACE_MS \+ 25 s\)/)
   expect(events.slice(1, 2)).toEqual(["exit 1"])
   expect(events).not.toContain("pool closed")
