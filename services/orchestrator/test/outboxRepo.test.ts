@@ -2,13 +2,14 @@
 import { TestDatabase } from "@ecommerce/db/testing"
 import { SqlClient } from "@effect/sql"
 import { expect, layer } from "@effect/vitest"
-import { Effect, Fiber, Schedule } from "effect"
+import { Effect, Fiber } from "effect"
 import pg from "pg"
 import { makeReaper } from "../src/outbox/Maintenance.ts"
 import { makeOutboxRepo } from "../src/outbox/OutboxRepo.ts"
 import { makeWakeups } from "../src/outbox/Wakeups.ts"
 import { WorkerTestDatabase } from "./fixtures/inProcessWorker.ts"
 import { insert, row } from "./fixtures/outboxRows.ts"
+import { scalar, until } from "./fixtures/processWorker.ts"
 
 layer(WorkerTestDatabase, { excludeTestServices: true })("outbox repository", (it) => {
   it.effect("a write with a stale lease token is rejected once the row has been re-claimed", () =>
@@ -97,9 +98,11 @@ layer(WorkerTestDatabase, { excludeTestServices: true })("outbox repository", (i
       // next is 15 s away with this lease).
       const wakeups = yield* makeWakeups
       const reaper = yield* Effect.fork(makeReaper({ repo, wakeups, leaseMs: 60_000, maxAttempts: 5 }))
-      yield* sql<{ n: number }>`select count(*)::int as n from outbox where locked_by = 'gone'`.pipe(
-        Effect.repeat({ until: (rows) => rows[0]!.n === 0, schedule: Schedule.spaced("50 millis") }),
-        Effect.timeout("10 seconds")
+      yield* until(
+        "one reaper pass requeues all 2,500",
+        scalar(sql<{ value: number }>`select count(*)::int as value from outbox where locked_by = 'gone'`),
+        (n) => n === 0,
+        10
       )
       yield* Fiber.interrupt(reaper)
       yield* sql`delete from outbox where aggregate_id like 'expired-%'`

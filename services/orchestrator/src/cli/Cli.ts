@@ -2,7 +2,7 @@ import type * as CliApp from "@effect/cli/CliApp"
 import * as Command from "@effect/cli/Command"
 import * as ValidationError from "@effect/cli/ValidationError"
 import { Cause, Console, Effect, Option } from "effect"
-import { daemonRun, orchestrator } from "./Commands.ts"
+import { interruptedExitCode, orchestrator } from "./Commands.ts"
 
 type CliEnvironment = CliApp.CliApp.Environment
 
@@ -37,7 +37,7 @@ export const runCli = (argv: ReadonlyArray<string>): Effect.Effect<number, never
       onSuccess: () => Effect.succeed(0),
       onFailure: (cause) => {
         // Interrupted: `run` stopped as asked (0); any other command did not finish (1).
-        if (Cause.isInterruptedOnly(cause)) return Effect.succeed(daemonRun.started ? 0 : 1)
+        if (Cause.isInterruptedOnly(cause)) return Effect.succeed(interruptedExitCode())
         const outcome = Option.match(Cause.failureOption(cause), {
           onNone: (): Outcome => ({ code: 1, message: Cause.pretty(cause) }),
           onSome: outcomeOf

@@ -13,7 +13,10 @@ import { saga, sagas } from "./SagaCommands.ts"
  * Set once `run` starts the daemon: a stop by SIGINT/SIGTERM is then the replica's graceful stop
  * (exit 0), while any other command stopped by a signal did not finish (exit 1).
  */
-export const daemonRun = { started: false }
+const daemonRun = { started: false }
+
+/** The exit code of a command stopped by SIGINT/SIGTERM. */
+export const interruptedExitCode = () => daemonRun.started ? 0 : 1
 
 const run = Command.make(
   "run",

@@ -84,6 +84,12 @@ export const listSagas = (filter: SagaFilter) =>
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 export const isUuid = (text: string) => uuidPattern.test(text)
 
+/**
+ * A saga or order id as stored: Postgres prints UUIDs in lower case, and the edge API writes order
+ * ids so. Anything that is not a UUID is left as it is.
+ */
+export const storedId = (text: string) => isUuid(text) ? text.toLowerCase() : text
+
 /** A saga id names one saga; an order id names every saga of that order (placement, cancellation). */
 export const sagasOf = (id: string) =>
   Effect.flatMap(SqlClient.SqlClient, (sql) =>

@@ -3,7 +3,7 @@ import { Effect } from "effect"
 import { randomUUID } from "node:crypto"
 import { Refused } from "./Errors.ts"
 import { record, requeueEvent, wake } from "./OperatorActions.ts"
-import { isUuid } from "./Queries.ts"
+import { isUuid, storedId } from "./Queries.ts"
 
 interface ResumedSaga {
   readonly id: string
@@ -76,8 +76,7 @@ export const resumeSaga = (sql: SqlClient.SqlClient, sagaId: string) =>
 const resolveSagaId = (sql: SqlClient.SqlClient, given: string, state: string) =>
   Effect.gen(function*() {
     if (!isUuid(given)) return yield* new Refused({ message: `${given} is not a saga id or an order id (a UUID)` })
-    // Postgres prints UUIDs in lower case, and the edge API writes order ids so.
-    const id = given.toLowerCase()
+    const id = storedId(given)
     const rows = yield* sql<{ id: string; state: string }>`
       select id::text as id, state from saga_instances
       where id = ${id}::uuid or aggregate_id = ${id}

@@ -51,8 +51,7 @@ const sagaShow = Command.make(
   { json, id: idArg("a saga id or an order id") },
   ({ id: given, json }) =>
     Effect.gen(function*() {
-      // Postgres prints UUIDs in lower case, and the edge API writes order ids so.
-      const id = Q.isUuid(given) ? given.toLowerCase() : given
+      const id = Q.storedId(given)
       const found = yield* Q.sagasOf(id)
       const ledger = yield* Q.ledgerOf(found[0]?.order_id ?? id)
       if (found.length === 0 && ledger === null) return yield* new NotFound({ message: `no saga or order ${id}` })

@@ -6,7 +6,7 @@ import * as NodeContext from "@effect/platform-node/NodeContext"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Effect, Exit } from "effect"
 import { runCli } from "./Cli.ts"
-import { daemonRun } from "./Commands.ts"
+import { interruptedExitCode } from "./Commands.ts"
 
 NodeRuntime.runMain(runCli(process.argv).pipe(Effect.provide(NodeContext.layer)), {
   disableErrorReporting: true,
@@ -18,8 +18,8 @@ NodeRuntime.runMain(runCli(process.argv).pipe(Effect.provide(NodeContext.layer))
     onExit(
       Exit.isSuccess(exit)
         ? exit.value as number
-        : Cause.isInterruptedOnly(exit.cause) && daemonRun.started
-        ? 0
+        : Cause.isInterruptedOnly(exit.cause)
+        ? interruptedExitCode()
         : 1
     )
 })

@@ -12,6 +12,7 @@ import { LedgerRepo } from "../../src/sagas/LedgerRepo.ts"
 import { markStrandedOrders } from "../../src/sagas/StrandedOrders.ts"
 import { ownSession } from "../fixtures/outboxRows.ts"
 import { entries, expectNoLeakedProcesses, spawnWorker, type WorkerProcess } from "../fixtures/processes.ts"
+import { scalar, until } from "../fixtures/processWorker.ts"
 import { awaitStatus, checkoutOf, placeOrder, ServiceUrls, SystemLive } from "../saga-fixtures/system.ts"
 import { bin, cli, json, killEvent, outboxRowOf, parkedSaga } from "./cliDrivers.ts"
 
@@ -119,11 +120,13 @@ layer(SystemLive({ adminUrl: inject("adminUrl"), template: inject("templateDatab
             racer.query("update saga_instances set state = 'running' where id = $1", [handled.sagaId])
           )
           const loser = yield* Effect.fork(cli("saga", "retry", handled.sagaId.toUpperCase()))
-          yield* sql<{ n: number }>`
-            select count(*)::int as n from pg_stat_activity
-            where wait_event_type = 'Lock' and query like '%update saga_instances i%'`.pipe(
-            Effect.repeat({ until: (rows) => rows[0]!.n > 0, schedule: Schedule.spaced("20 millis") }),
-            Effect.timeout("20 seconds")
+          yield* until(
+            "the CLI's retry waits on the racing session's lock",
+            scalar(sql<{ value: number }>`
+              select count(*)::int as value from pg_stat_activity
+              where wait_event_type = 'Lock' and query like '%update saga_instances i%'`),
+            (n) => n > 0,
+            20
           )
           yield* Effect.promise(() => racer.query("commit"))
           const lost = yield* Fiber.join(loser)
@@ -286,10 +289,12 @@ layer(SystemLive({ adminUrl: inject("adminUrl"), template: inject("templateDatab
             Effect.sync(() => spawnWorker({ DATABASE_URL: db.url }, entries.cli, ["ping", "--timeout", "60s"])),
             (w) => Effect.promise(() => w.stop("SIGKILL"))
           )
-          yield* sql<{ n: number }>`
-            select count(*)::int as n from outbox where event_type = 'Ping' and status = 'pending'`.pipe(
-            Effect.repeat({ until: (rows) => rows[0]!.n > 0, schedule: Schedule.spaced("50 millis") }),
-            Effect.timeout("60 seconds")
+          yield* until(
+            "the ping's event is written",
+            scalar(sql<{ value: number }>`
+              select count(*)::int as value from outbox where event_type = 'Ping' and status = 'pending'`),
+            (n) => n > 0,
+            60
           )
           expect(yield* Effect.promise(() => stopped.stop("SIGTERM")), stopped.output()).toBe(1)
           yield* sql`delete from outbox where event_type = 'Ping'`
