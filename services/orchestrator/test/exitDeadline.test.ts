@@ -3,7 +3,7 @@
  * Node's fake timers; the real process case (a claim stuck behind a table lock) is in
  * worker.process.test.ts.
  */
-import { Effect, Exit, Fiber, Layer, Logger, Scope } from "effect"
+import { ConfigProvider, Effect, Exit, Fiber, Layer, Logger, Scope } from "effect"
 import { afterEach, beforeEach, expect, it, type MockInstance, vi } from "vitest"
 import { withExitDeadline } from "../src/ExitDeadline.ts"
 
@@ -23,7 +23,6 @@ beforeEach(() => {
 afterEach(() => {
   vi.useRealTimers()
   vi.restoreAllMocks()
-  delete process.env.SHUTDOWN_GRACE_MS
 })
 
 /** The worker's finalizer (hanging if asked) over a pool that closes after it. */
@@ -39,18 +38,20 @@ const hang = Effect.interruptible(Effect.never)
 
 const logged = Logger.replace(Logger.defaultLogger, Logger.make(({ message }) => void events.push(String(message))))
 
-/** Builds the layer, then starts closing its scope in a fiber of its own. */
-const startStop = (layer: Layer.Layer<never, unknown>) =>
+/** Builds the layer with SHUTDOWN_GRACE_MS set, then starts closing its scope in a fiber of its own. */
+const startStop = (layer: Layer.Layer<never, unknown>, shutdownGraceMs: string) =>
   Effect.gen(function*() {
     const scope = yield* Scope.make()
     yield* Layer.buildWithScope(layer, scope)
     return yield* Effect.forkDaemon(Scope.close(scope, Exit.void))
-  }).pipe(Effect.provide(logged))
+  }).pipe(
+    Effect.provide(logged),
+    Effect.withConfigProvider(ConfigProvider.fromJson({ SHUTDOWN_GRACE_MS: shutdownGraceMs }))
+  )
 
 it("a stop that finishes clears the deadline: nothing exits the process afterwards", async () => {
-  process.env.SHUTDOWN_GRACE_MS = "0"
   await Effect.runPromise(Effect.flatMap(
-    startStop(daemon(Effect.sync(() => void events.push("worker stopped")))),
+    startStop(daemon(Effect.sync(() => void events.push("worker stopped"))), "0"),
     Fiber.join
   ))
   expect(vi.getTimerCount()).toBe(0)
@@ -60,8 +61,7 @@ it("a stop that finishes clears the deadline: nothing exits the process afterwar
 })
 
 it("a stop that hangs ends at SHUTDOWN_GRACE_MS + 25 s: the reason is logged, then exit 1", async () => {
-  process.env.SHUTDOWN_GRACE_MS = "500"
-  const stop = await Effect.runPromise(startStop(daemon(hang)))
+  const stop = await Effect.runPromise(startStop(daemon(hang), "500"))
   await vi.advanceTimersByTimeAsync(25_499)
   expect(exit).not.toHaveBeenCalled()
   await vi.advanceTimersByTimeAsync(1)
@@ -76,8 +76,7 @@ it("a stop that hangs ends at SHUTDOWN_GRACE_MS + 25 s: the reason is logged, th
 })
 
 it("a SHUTDOWN_GRACE_MS beyond setTimeout's range waits as long as a timer can, not 1 ms", async () => {
-  process.env.SHUTDOWN_GRACE_MS = String(2 ** 31 - 1)
-  const stop = await Effect.runPromise(startStop(daemon(hang)))
+  const stop = await Effect.runPromise(startStop(daemon(hang), String(2 ** 31 - 1)))
   await vi.advanceTimersByTimeAsync(24 * 60 * 60 * 1000)
   expect(exit).not.toHaveBeenCalled()
   await Effect.runPromise(Fiber.interrupt(stop))
