@@ -5,6 +5,9 @@
  * - ours: one orchestrator replica, default settings. The placed events are parked
  *   (available_at = infinity) while it starts, and released in one statement (+ NOTIFY);
  *   throughput = N / (release → the last saga's final write), server clock.
+ * - ours-telemetry: the same with the orchestrator exporting traces, metrics and logs over
+ *   OTLP/HTTP (SDK defaults) to a loopback receiver that counts what it gets: telemetry's cost
+ *   on real sagas (the drain part measures it on no-op events).
  * - DBOS Transact: the same five calls (verifyOrder's GET of the authorization, then createOrder,
  *   reserveStock, capturePayment, confirmOrder) and the ledger update as six workflow steps on a
  *   queue (concurrency 16, 50 ms poll).
@@ -15,6 +18,7 @@
  * orchestrator's login (pg_stat_statements). Then unloaded latency: one saga at a time.
  * The setup is in sagas/Rig.ts, the systems in sagas/Ours.ts and sagas/Peers.ts, the medians in sagas/Rounds.ts.
  */
+import { OtlpReceiver } from "../../../packages/telemetry/test-support/OtlpReceiver.ts"
 import type { Server } from "../Harness.ts"
 import { makeOurs } from "./sagas/Ours.ts"
 import { makePeers, pollMs } from "./sagas/Peers.ts"
@@ -30,17 +34,19 @@ export interface SagaOptions {
 
 export const sagas = async (server: Server, options: SagaOptions) => {
   const rig = await startRig(server)
-  const ours = makeOurs(rig)
+  // Bodies are counted, not kept or parsed: the receiver costs the machine as little as possible.
+  const receiver = await OtlpReceiver.start({ keepBodies: false })
+  const ours = makeOurs(rig, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url })
   const peers = await makePeers(rig)
   const rounds: Array<Round> = []
-  const latencies: Record<System, Array<number>> = { ours: [], dbos: [], bare: [] }
+  const latencies: Record<System, Array<number>> = { ours: [], "ours-telemetry": [], dbos: [], bare: [] }
   try {
     await rig.ready()
-    const plan: Array<System> = ["ours", "dbos", "bare"]
+    const plan: Array<System> = ["ours", "ours-telemetry", "dbos", "bare"]
     for (let r = 1; r <= options.rounds; r++) {
       for (const system of plan.map((_, i) => plan[(i + r - 1) % plan.length]!)) {
-        const result = system === "ours"
-          ? await ours.measure(options.orders)
+        const result = system === "ours" || system === "ours-telemetry"
+          ? await ours.measure(options.orders, system)
           : await peers.measure(system, options.orders)
         rounds.push(result)
         options.log(`sagas round ${r}: ${JSON.stringify(result)}`)
@@ -51,9 +57,12 @@ export const sagas = async (server: Server, options: SagaOptions) => {
     latencies.bare = await peers.unloaded("bare", options.unloaded)
   } finally {
     await rig.stop()
+    await receiver.stop()
   }
+  options.log(`sagas: the OTLP receiver got ${JSON.stringify(receiver.counts)}`)
   return {
     settings: { ...options, log: undefined, concurrency, dbosPollMs: pollMs, sagaSteps },
+    otlpReceived: receiver.counts,
     ...summarize(rounds, latencies),
     rounds,
     latencies

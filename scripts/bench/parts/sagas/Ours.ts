@@ -22,13 +22,14 @@ import { database, type Rig } from "./Rig.ts"
 import { perSaga, type Round, sagaSteps } from "./Rounds.ts"
 
 /** Starts one replica (default settings, worker id `saga-bench-<seq>`) once it beats. */
-const startOrchestrator = async (rig: Rig, seq: number) => {
+const startOrchestrator = async (rig: Rig, seq: number, env: Record<string, string> = {}) => {
   const id = `saga-bench-${seq}`
   const child = launch([ourEntry.orchestrator], {
     DATABASE_URL: withCredentials(rig.url, "orchestrator", Redacted.make("orchestrator-dev-password")),
     LOG_LEVEL: "Warn",
     WORKER_ID: id,
-    ...rig.serviceUrls
+    ...rig.serviceUrls,
+    ...env
   }, id)
   await awaitHeartbeat(rig.harness, [id])
   await sleep(500)
@@ -74,16 +75,20 @@ const unloadedLatency = async (rig: Rig) => {
   return Number(row.ms)
 }
 
-export const makeOurs = (rig: Rig) => {
+/**
+ * `telemetry`: the settings that make `ours-telemetry` (an OTLP endpoint); its orchestrator exports
+ * traces, metrics and logs with the SDK's defaults, the services stay as they are.
+ */
+export const makeOurs = (rig: Rig, telemetry: Record<string, string>) => {
   const { harness, server } = rig
   let workerSeq = 0
 
-  const measure = async (n: number): Promise<Round> => {
+  const measure = async (n: number, system: "ours" | "ours-telemetry" = "ours"): Promise<Round> => {
     const ids = await rig.place(n)
     await harness.query(
       "update outbox set available_at = 'infinity' where status = 'pending' and event_type = 'OrderPlaced'"
     )
-    const orchestrator = await startOrchestrator(rig, ++workerSeq)
+    const orchestrator = await startOrchestrator(rig, ++workerSeq, system === "ours-telemetry" ? telemetry : {})
     const cpu0 = processCpuMs(orchestrator.pid)
     const pg0 = postgresCpuMs(server.postmaster)
     const svc0 = rig.servicesCpu()
@@ -100,7 +105,7 @@ export const makeOurs = (rig: Rig) => {
     await orchestrator.stop()
     const seconds = (last.getTime() - released.getTime()) / 1000
     return {
-      ...perSaga("ours", ids.length, seconds, cpu, pgCpu, svcCpu, statements, notConfirmed),
+      ...perSaga(system, ids.length, seconds, cpu, pgCpu, svcCpu, statements, notConfirmed),
       sagaStatementsPerStep: round((statements - workerStatements) / ids.length / sagaSteps, 2)
     }
   }

@@ -1,7 +1,8 @@
 /** One measured round of the sagas part, per system, and the medians the report reads. */
 import { median, quantile, round } from "../../Harness.ts"
 
-export type System = "ours" | "dbos" | "bare"
+/** `ours-telemetry`: ours with its orchestrator exporting traces, metrics and logs over OTLP (the services do not). */
+export type System = "ours" | "ours-telemetry" | "dbos" | "bare"
 /** Steps per saga, the same for every system (see sagas.ts's header). */
 export const sagaSteps = 6
 
@@ -59,14 +60,19 @@ export const summarize = (rounds: ReadonlyArray<Round>, latencies: Record<System
     }
   }
   const ours = of("ours")
+  const oursTelemetry = of("ours-telemetry")
   const dbos = of("dbos")
   const bare = of("bare")
   const ratio = (a: number | null, b: number | null) => a && b ? round(a / b, 2) : null
   return {
     summary: {
       ours,
+      oursTelemetry,
       dbos,
       bare,
+      // Telemetry's cost on real sagas, measured in the same interleaved rounds (the drain part has it on no-op events).
+      telemetryOnVsOff: ratio(oursTelemetry.sagasPerSecond, ours.sagasPerSecond),
+      telemetryRunnerCpuOnVsOff: ratio(oursTelemetry.runnerCpuMsPerSaga, ours.runnerCpuMsPerSaga),
       oursVsDbos: ratio(ours.sagasPerSecond, dbos.sagasPerSecond),
       oursVsBare: ratio(ours.sagasPerSecond, bare.sagasPerSecond)
     }
