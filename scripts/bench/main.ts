@@ -153,7 +153,13 @@ const summaryLines = (results: Record<string, unknown>): Array<string> => {
   const lines = ["", "=== summary (medians) ==="]
   const r = results as Record<
     string,
-    { summary?: Record<string, unknown>; medians?: Array<Record<string, unknown>>; ratios?: Array<unknown> }
+    {
+      summary?: Record<string, unknown>
+      medians?: Array<Record<string, unknown>>
+      ratios?: Array<unknown>
+      telemetry?: unknown
+      telemetrySampled?: unknown
+    }
   >
   if (r.drain?.medians) {
     for (const m of r.drain.medians) {
@@ -162,6 +168,9 @@ const summaryLines = (results: Record<string, unknown>): Array<string> => {
       )
     }
     lines.push(`drain ratios: ${JSON.stringify(r.drain.ratios)}`)
+    lines.push(
+      `drain telemetry: ${JSON.stringify(r.drain.telemetry)}; sampled: ${JSON.stringify(r.drain.telemetrySampled)}`
+    )
   }
   for (const part of ["wake", "recovery", "claim", "rss", "start", "sagas"]) {
     if (r[part]?.summary) lines.push(`${part}: ${JSON.stringify(r[part]!.summary)}`)

@@ -2,15 +2,16 @@
  * Drain: N no-op events inserted in one statement (its commit wakes the workers), timed until the
  * last is done, with 1 and 2 worker processes. Ours with default settings (the production build of
  * the real orchestrator, its Ping handler) against graphile-worker tuned and with its defaults,
- * interleaved round by round on the same server. Per run: events/s, worker and Postgres CPU per
- * event, statements per 1,000 events (pg_stat_statements, the workers' login only), peak worker RSS.
+ * interleaved round by round on the same server, each run starting from a settled server (settleServer).
+ * Per run: events/s, worker and Postgres CPU per event, statements per 1,000 events
+ * (pg_stat_statements, the workers' login only), peak worker RSS.
  */
 import { OtlpReceiver } from "../../../packages/telemetry/test-support/OtlpReceiver.ts"
 import type { Server } from "../Harness.ts"
 import { graphileSettings } from "./drain/Graphile.ts"
 import { drainOnce, type DrainRun } from "./drain/Measure.ts"
 import { summarize } from "./drain/Summary.ts"
-import { closeDrain, type DrainContext, setupDrain, type System } from "./drain/Systems.ts"
+import { closeDrain, type DrainContext, settleServer, setupDrain, type System } from "./drain/Systems.ts"
 
 // What the other parts (claim, rss, wake) use of this one.
 export { graphileSettings } from "./drain/Graphile.ts"
@@ -33,7 +34,7 @@ export const drain = async (server: Server, options: DrainOptions) => {
     // The SDK's defaults otherwise (5 s span batches, 60 s metric exports): what an operator gets.
     telemetry: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url }
   }
-  const runs: Array<DrainRun> = []
+  const runs: Array<DrainRun & { readonly round: number }> = []
   const plan: Array<[System, number, number]> = [
     ["ours", 1, options.rows],
     ["ours-telemetry", 1, options.rows],
@@ -45,10 +46,12 @@ export const drain = async (server: Server, options: DrainOptions) => {
   ]
   try {
     for (let r = 1; r <= options.rounds; r++) {
-      // Interleaved, and the order rotated each round, so drift on a shared machine hits every system.
+      // Interleaved, and the order rotated each round, so drift on a shared machine hits every system;
+      // reversed every other round, so no system always follows the same one.
       const rotated = plan.map((_, i) => plan[(i + r - 1) % plan.length]!)
-      for (const [system, processes, rows] of rotated) {
-        const run = await drainOnce(context, system, processes, rows)
+      for (const [system, processes, rows] of r % 2 === 0 ? rotated.reverse() : rotated) {
+        await settleServer(context)
+        const run = { ...(await drainOnce(context, system, processes, rows)), round: r }
         runs.push(run)
         options.log(
           `drain round ${r}: ${system} ×${processes}: ${run.eventsPerSecond} ev/s, CPU ${run.workerCpuUsPerEvent}+${run.postgresCpuUsPerEvent} µs/ev, ` +

@@ -71,12 +71,20 @@ const drainTables = (d: Json, out: Array<string>) => {
   out.push("")
 }
 
+/** The same-round ratios, when the run recorded rounds. */
+const sameRoundText = (t: Json) =>
+  t.sameRoundOnVsOff
+    ? `; same-round ratios ${fmt(t.sameRoundOnVsOff.median, 2)}× median, ${fmt(t.sameRoundOnVsOff.min, 2)}–${
+      fmt(t.sameRoundOnVsOff.max, 2)
+    }× over ${t.sameRoundOnVsOff.rounds} rounds`
+    : ""
+
 /** The telemetry variant: the same drain with OTLP export on, against off. */
 const drainTelemetry = (t: Json, out: Array<string>) => {
   out.push(
     `Telemetry on (\`ours-telemetry\`: traces, metrics and logs over OTLP/HTTP to a loopback receiver, SDK defaults), ` +
       `1 process: ${fmt(t.eventsPerSecondOn)} events/s against ${fmt(t.eventsPerSecondOff)} off, ` +
-      `${fmt(t.throughputOnVsOff, 2)}× (worker CPU ${fmt(t.workerCpuUsPerEventOn, 1)} against ${
+      `${fmt(t.throughputOnVsOff, 2)}×${sameRoundText(t)} (worker CPU ${fmt(t.workerCpuUsPerEventOn, 1)} against ${
         fmt(t.workerCpuUsPerEventOff, 1)
       } µs/event).`
   )
@@ -90,7 +98,9 @@ const drainTelemetrySampled = (t: Json, out: Array<string>) => {
       `OTEL_TRACES_SAMPLER_ARG=${t.settings.OTEL_TRACES_SAMPLER_ARG}), 1 process: ${
         fmt(t.eventsPerSecondOn)
       } events/s, ` +
-      `${fmt(t.throughputOnVsOff, 2)}× of off (worker CPU ${fmt(t.workerCpuUsPerEventOn, 1)} µs/event).`
+      `${fmt(t.throughputOnVsOff, 2)}× of off${sameRoundText(t)} (worker CPU ${
+        fmt(t.workerCpuUsPerEventOn, 1)
+      } µs/event).`
   )
   out.push("")
 }

@@ -3,7 +3,27 @@ import { median, round } from "../../Harness.ts"
 import type { DrainRun } from "./Measure.ts"
 import { sampledSettings, type System } from "./Systems.ts"
 
-export const summarize = (runs: ReadonlyArray<DrainRun>) => {
+/**
+ * `variant` against `ours` ×1 round by round (runs carry their round): the median and range of
+ * those same-round ratios, steadier than a ratio of medians when the machine drifts between rounds.
+ */
+const sameRound = (runs: ReadonlyArray<DrainRun & { readonly round?: number }>, variant: System) => {
+  const of = (system: System, round: number) =>
+    runs.find((r) => r.system === system && r.processes === 1 && r.round === round)
+  const ratios = [...new Set(runs.map((r) => r.round).filter((r) => r !== undefined))].flatMap((round) => {
+    const on = of(variant, round!)
+    const off = of("ours", round!)
+    return on && off ? [on.eventsPerSecond / off.eventsPerSecond] : []
+  })
+  return ratios.length === 0 ? null : {
+    median: round(median(ratios), 2),
+    min: round(Math.min(...ratios), 2),
+    max: round(Math.max(...ratios), 2),
+    rounds: ratios.length
+  }
+}
+
+export const summarize = (runs: ReadonlyArray<DrainRun & { readonly round?: number }>) => {
   const groups = new Map<string, Array<DrainRun>>()
   for (const run of runs) {
     const key = `${run.system}/${run.processes}`
@@ -48,6 +68,7 @@ export const summarize = (runs: ReadonlyArray<DrainRun>) => {
     eventsPerSecondOff: without?.eventsPerSecond ?? null,
     eventsPerSecondOn: withTelemetry.eventsPerSecond,
     throughputOnVsOff: ratio(withTelemetry.eventsPerSecond, without?.eventsPerSecond),
+    sameRoundOnVsOff: sameRound(runs, "ours-telemetry"),
     workerCpuUsPerEventOff: without?.workerCpuUsPerEvent ?? null,
     workerCpuUsPerEventOn: withTelemetry.workerCpuUsPerEvent
   }
@@ -58,6 +79,7 @@ export const summarize = (runs: ReadonlyArray<DrainRun>) => {
     eventsPerSecondOff: without?.eventsPerSecond ?? null,
     eventsPerSecondOn: sampled.eventsPerSecond,
     throughputOnVsOff: ratio(sampled.eventsPerSecond, without?.eventsPerSecond),
+    sameRoundOnVsOff: sameRound(runs, "ours-sampled"),
     workerCpuUsPerEventOff: without?.workerCpuUsPerEvent ?? null,
     workerCpuUsPerEventOn: sampled.workerCpuUsPerEvent
   }
