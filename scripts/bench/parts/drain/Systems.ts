@@ -40,9 +40,10 @@ export const closeDrain = async (context: DrainContext) => {
 /**
  * Before a run: the previous run's writes checkpointed, no autovacuum worker busy (up to 30 s), and
  * a second's pause, so a run does not pay for the background work its predecessor left (a 50,000-row
- * drain leaves WAL to flush and a table to vacuum). Without it the order biased the medians:
- * with the order only rotated, each system always followed the same one, and `ours-sampled`, which
- * exports a tenth of the spans, measured 0.90× of `ours` while following `ours-telemetry`.
+ * drain leaves WAL to flush and a table to vacuum). It matters most with the order only rotated,
+ * when each system always follows the same one: `ours-sampled`, which exports a tenth of the spans,
+ * measured 0.84× and 0.90× of `ours` while following `ours-telemetry`, and 0.94× and 0.95× in the
+ * first two settled runs with every other round reversed (drain.ts).
  */
 export const settleServer = async (context: DrainContext) => {
   const harness = context.ours.harness
