@@ -10,7 +10,11 @@ export const drainSection = (r: Json, out: Array<string>, charts: Record<string,
     `${fmt(d.settings.rows)} no-op events inserted in one statement (graphile-worker's defaults: ${
       fmt(d.settings.defaultRows)
     }), ` +
-      `timed from the insert to the last one done; ${d.settings.rounds} interleaved rounds, medians. Ours: the production build ` +
+      `timed from the insert to the last one done; ${d.settings.rounds} interleaved rounds, medians${
+        d.settings.settled
+          ? " (every other round in reverse order; each run after a checkpoint, with no autovacuum worker busy)"
+          : ""
+      }. Ours: the production build ` +
       "of the orchestrator with default settings (its Ping handler). graphile-worker tuned: `concurrentJobs: 16`, " +
       "`localQueue: { size: 500 }`, `completeJobBatchDelay: 0`, `failJobBatchDelay: 0`; default: concurrency 1, no local queue, no batching. " +
       "CPU: the worker processes' user+system time (/proc), Postgres: every server process's (the postmaster, with reaped " +
