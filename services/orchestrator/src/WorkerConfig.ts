@@ -3,6 +3,9 @@ import { randomBytes } from "node:crypto"
 import { hostname } from "node:os"
 import { nonNegativeInteger, positiveInteger } from "./IntegerSettings.ts"
 
+/** How long a stop waits for running handlers (docker-compose.yml's stop_grace_period is checked against it). */
+export const shutdownGraceMsConfig = nonNegativeInteger("SHUTDOWN_GRACE_MS", 10_000)
+
 /** Every setting of one orchestrator replica; the README's settings table mirrors this. */
 export const WorkerConfig = Config.all({
   workerId: Config.string("WORKER_ID").pipe(
@@ -28,7 +31,7 @@ export const WorkerConfig = Config.all({
   retryBaseMs: positiveInteger("RETRY_BASE_MS", 1_000),
   retryMaxMs: positiveInteger("RETRY_MAX_MS", 300_000),
   handlerTimeoutMs: positiveInteger("HANDLER_TIMEOUT_MS", 300_000),
-  shutdownGraceMs: nonNegativeInteger("SHUTDOWN_GRACE_MS", 10_000),
+  shutdownGraceMs: shutdownGraceMsConfig,
   listenProbeMs: positiveInteger("LISTEN_PROBE_MS", 10_000),
   maxPayloadBytes: positiveInteger("MAX_PAYLOAD_BYTES", 1_048_576),
   doneRetentionHours: nonNegativeInteger("DONE_RETENTION_HOURS", 168)
