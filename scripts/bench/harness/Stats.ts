@@ -1,4 +1,4 @@
-/** Where the repository is, sleeping, and the medians and quantiles every part reports. */
+/** Where the repository is, sleeping, the medians and quantiles every part reports, and round orders. */
 import { fileURLToPath } from "node:url"
 
 export const root = fileURLToPath(new URL("../../..", import.meta.url))
@@ -11,3 +11,25 @@ export const quantile = (xs: ReadonlyArray<number>, q: number): number => {
 }
 export const median = (xs: ReadonlyArray<number>) => quantile(xs, 0.5)
 export const round = (x: number, digits = 0) => Number.isFinite(x) ? Number(x.toFixed(digits)) : null
+
+/**
+ * The plan in a shuffled order for round `round`, the same for a given round in every run (a
+ * seeded xorshift): over the rounds each system follows the others in turn, so none always pays for
+ * the same predecessor (a rotation, even reversed every other round, kept most predecessors fixed).
+ */
+export const roundOrder = <A>(plan: ReadonlyArray<A>, round: number): Array<A> => {
+  let seed = Math.imul(round + 1, 2654435761) >>> 0 || 1
+  const next = () => {
+    seed ^= seed << 13
+    seed ^= seed >>> 17
+    seed ^= seed << 5
+    seed >>>= 0
+    return seed / 2 ** 32
+  }
+  const order = [...plan]
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1))
+    ;[order[i], order[j]] = [order[j]!, order[i]!]
+  }
+  return order
+}

@@ -7,11 +7,18 @@
  * (pg_stat_statements, the workers' login only), peak worker RSS.
  */
 import { OtlpReceiver } from "../../../packages/telemetry/test-support/OtlpReceiver.ts"
-import type { Server } from "../Harness.ts"
+import { roundOrder, type Server } from "../Harness.ts"
 import { graphileSettings } from "./drain/Graphile.ts"
 import { drainOnce, type DrainRun } from "./drain/Measure.ts"
 import { summarize } from "./drain/Summary.ts"
-import { closeDrain, type DrainContext, settleServer, setupDrain, type System } from "./drain/Systems.ts"
+import {
+  closeDrain,
+  type DrainContext,
+  settleDescription,
+  settleServer,
+  setupDrain,
+  type System
+} from "./drain/Systems.ts"
 
 // What the other parts (claim, rss, wake) use of this one.
 export { graphileSettings } from "./drain/Graphile.ts"
@@ -34,7 +41,7 @@ export const drain = async (server: Server, options: DrainOptions) => {
     // The SDK's defaults otherwise (5 s span batches, 60 s metric exports): what an operator gets.
     telemetry: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url }
   }
-  const runs: Array<DrainRun & { readonly round: number }> = []
+  const runs: Array<DrainRun & { readonly round: number; readonly after: string }> = []
   const plan: Array<[System, number, number]> = [
     ["ours", 1, options.rows],
     ["ours-telemetry", 1, options.rows],
@@ -45,13 +52,14 @@ export const drain = async (server: Server, options: DrainOptions) => {
     ["graphile-default", 1, options.defaultRows]
   ]
   try {
+    let previous = "none"
     for (let r = 1; r <= options.rounds; r++) {
-      // Interleaved, and the order rotated each round, so drift on a shared machine hits every system;
-      // reversed every other round, so no system always follows the same one.
-      const rotated = plan.map((_, i) => plan[(i + r - 1) % plan.length]!)
-      for (const [system, processes, rows] of r % 2 === 0 ? rotated.reverse() : rotated) {
+      // Interleaved, in a different order each round, so drift on a shared machine hits every
+      // system and none always follows the same one; each run records the one before it.
+      for (const [system, processes, rows] of roundOrder(plan, r)) {
         await settleServer(context)
-        const run = { ...(await drainOnce(context, system, processes, rows)), round: r }
+        const run = { ...(await drainOnce(context, system, processes, rows)), round: r, after: previous }
+        previous = `${system} ×${processes}`
         runs.push(run)
         options.log(
           `drain round ${r}: ${system} ×${processes}: ${run.eventsPerSecond} ev/s, CPU ${run.workerCpuUsPerEvent}+${run.postgresCpuUsPerEvent} µs/ev, ` +
@@ -70,8 +78,8 @@ export const drain = async (server: Server, options: DrainOptions) => {
       rows: options.rows,
       defaultRows: options.defaultRows,
       graphileSettings,
-      // Runs start from a settled server and every other round is reversed (older results lack this).
-      settled: true
+      // How the runs were ordered and settled, for the report (older results lack it).
+      settle: settleDescription
     },
     otlpReceived: receiver.counts,
     runs,

@@ -11,9 +11,7 @@ export const drainSection = (r: Json, out: Array<string>, charts: Record<string,
       fmt(d.settings.defaultRows)
     }), ` +
       `timed from the insert to the last one done; ${d.settings.rounds} interleaved rounds, medians${
-        d.settings.settled
-          ? " (every other round in reverse order; each run after a checkpoint, with no autovacuum worker busy)"
-          : ""
+        d.settings.settle ? ` (${d.settings.settle})` : ""
       }. Ours: the production build ` +
       "of the orchestrator with default settings (its Ping handler). graphile-worker tuned: `concurrentJobs: 16`, " +
       "`localQueue: { size: 500 }`, `completeJobBatchDelay: 0`, `failJobBatchDelay: 0`; default: concurrency 1, no local queue, no batching. " +

@@ -68,7 +68,13 @@ export const sagasSection = (r: Json, out: Array<string>, charts: Record<string,
         "SDK's defaults to a loopback receiver; the services do not export; no unloaded latency measured): " +
         `${fmt(s.telemetryOnVsOff, 2)}× the sagas per second of telemetry off, ${
           fmt(s.telemetryRunnerCpuOnVsOff, 2)
-        }× its orchestrator CPU per saga.`
+        }× its orchestrator CPU per saga${
+          s.telemetrySameRoundOnVsOff == null
+            ? ""
+            : ` (same-round medians ${fmt(s.telemetrySameRoundOnVsOff, 2)}× and ${
+              fmt(s.telemetrySameRoundRunnerCpuOnVsOff, 2)
+            }×)`
+        }.`
     )
     out.push("")
   }

@@ -19,6 +19,8 @@ export interface Round {
   /** Ours only: the saga engine's own statements per step, without the outbox worker's (claims, completions, heartbeats, reaper). */
   readonly sagaStatementsPerStep?: number | null
   readonly notConfirmed?: number
+  /** Which round of the part (results before the telemetry comparison lack it). */
+  readonly round?: number
 }
 
 export const perSaga = (
@@ -64,6 +66,15 @@ export const summarize = (rounds: ReadonlyArray<Round>, latencies: Record<System
   const dbos = of("dbos")
   const bare = of("bare")
   const ratio = (a: number | null, b: number | null) => a && b ? round(a / b, 2) : null
+  // Telemetry on against off round by round: steadier than a ratio of medians when the machine drifts.
+  const sameRound = (f: (r: Round) => number | null) => {
+    const ratios = rounds.filter((r) => r.system === "ours-telemetry" && r.round !== undefined).flatMap((on) => {
+      const off = rounds.find((r) => r.system === "ours" && r.round === on.round)
+      const [a, b] = [f(on), off ? f(off) : null]
+      return a && b ? [a / b] : []
+    })
+    return ratios.length === 0 ? null : round(median(ratios), 2)
+  }
   return {
     summary: {
       ours,
@@ -73,6 +84,8 @@ export const summarize = (rounds: ReadonlyArray<Round>, latencies: Record<System
       // Telemetry's cost on real sagas, measured in the same interleaved rounds (the drain part has it on no-op events).
       telemetryOnVsOff: ratio(oursTelemetry.sagasPerSecond, ours.sagasPerSecond),
       telemetryRunnerCpuOnVsOff: ratio(oursTelemetry.runnerCpuMsPerSaga, ours.runnerCpuMsPerSaga),
+      telemetrySameRoundOnVsOff: sameRound((r) => r.sagasPerSecond),
+      telemetrySameRoundRunnerCpuOnVsOff: sameRound((r) => r.runnerCpuMsPerSaga),
       oursVsDbos: ratio(ours.sagasPerSecond, dbos.sagasPerSecond),
       oursVsBare: ratio(ours.sagasPerSecond, bare.sagasPerSecond)
     }
