@@ -1,4 +1,4 @@
-/** Where the repository is, sleeping, the medians and quantiles every part reports, and round orders. */
+/** Where the repository is, sleeping, the medians, quantiles and same-round ratios the parts report, and round orders. */
 import { fileURLToPath } from "node:url"
 
 export const root = fileURLToPath(new URL("../../..", import.meta.url))
@@ -11,6 +11,22 @@ export const quantile = (xs: ReadonlyArray<number>, q: number): number => {
 }
 export const median = (xs: ReadonlyArray<number>) => quantile(xs, 0.5)
 export const round = (x: number, digits = 0) => Number.isFinite(x) ? Number(x.toFixed(digits)) : null
+
+/**
+ * `value(on) / value(off)` for every round that has both (rows carry their round; older results do
+ * not): same-round ratios, steadier than a ratio of medians when the machine drifts between rounds.
+ */
+export const sameRoundRatios = <R extends { readonly round?: number }>(
+  rows: ReadonlyArray<R>,
+  isOn: (row: R) => boolean,
+  isOff: (row: R) => boolean,
+  value: (row: R) => number | null
+): Array<number> =>
+  rows.filter((row) => isOn(row) && row.round !== undefined).flatMap((on) => {
+    const off = rows.find((row) => isOff(row) && row.round === on.round)
+    const [a, b] = [value(on), off ? value(off) : null]
+    return a && b ? [a / b] : []
+  })
 
 /**
  * The plan in a shuffled order for round `round`, the same for a given round in every run (a

@@ -1,20 +1,16 @@
 /** The drain runs' medians per system and process count, ours against the peers, and telemetry's cost. */
-import { median, round } from "../../Harness.ts"
+import { median, round, sameRoundRatios } from "../../Harness.ts"
 import type { DrainRun } from "./Measure.ts"
 import { sampledSettings, type System } from "./Systems.ts"
 
-/**
- * `variant` against `ours` ×1 round by round (runs carry their round): the median and range of
- * those same-round ratios, steadier than a ratio of medians when the machine drifts between rounds.
- */
+/** `variant` against `ours`, one process each, round by round: the median and range of those ratios. */
 const sameRound = (runs: ReadonlyArray<DrainRun & { readonly round?: number }>, variant: System) => {
-  const of = (system: System, round: number) =>
-    runs.find((r) => r.system === system && r.processes === 1 && r.round === round)
-  const ratios = [...new Set(runs.map((r) => r.round).filter((r) => r !== undefined))].flatMap((round) => {
-    const on = of(variant, round!)
-    const off = of("ours", round!)
-    return on && off ? [on.eventsPerSecond / off.eventsPerSecond] : []
-  })
+  const ratios = sameRoundRatios(
+    runs,
+    (r) => r.system === variant && r.processes === 1,
+    (r) => r.system === "ours" && r.processes === 1,
+    (r) => r.eventsPerSecond
+  )
   return ratios.length === 0 ? null : {
     median: round(median(ratios), 2),
     min: round(Math.min(...ratios), 2),

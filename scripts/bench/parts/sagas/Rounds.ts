@@ -1,5 +1,5 @@
 /** One measured round of the sagas part, per system, and the medians the report reads. */
-import { median, quantile, round } from "../../Harness.ts"
+import { median, quantile, round, sameRoundRatios } from "../../Harness.ts"
 
 /** `ours-telemetry`: ours with its orchestrator exporting traces, metrics and logs over OTLP (the services do not). */
 export type System = "ours" | "ours-telemetry" | "dbos" | "bare"
@@ -66,13 +66,9 @@ export const summarize = (rounds: ReadonlyArray<Round>, latencies: Record<System
   const dbos = of("dbos")
   const bare = of("bare")
   const ratio = (a: number | null, b: number | null) => a && b ? round(a / b, 2) : null
-  // Telemetry on against off round by round: steadier than a ratio of medians when the machine drifts.
-  const sameRound = (f: (r: Round) => number | null) => {
-    const ratios = rounds.filter((r) => r.system === "ours-telemetry" && r.round !== undefined).flatMap((on) => {
-      const off = rounds.find((r) => r.system === "ours" && r.round === on.round)
-      const [a, b] = [f(on), off ? f(off) : null]
-      return a && b ? [a / b] : []
-    })
+  // Telemetry on against off round by round.
+  const sameRound = (value: (r: Round) => number | null) => {
+    const ratios = sameRoundRatios(rounds, (r) => r.system === "ours-telemetry", (r) => r.system === "ours", value)
     return ratios.length === 0 ? null : round(median(ratios), 2)
   }
   return {
